@@ -63,4 +63,16 @@ export interface EffectivePolicy {
   readonly policyId: string;
   readonly policyVersion: number;
   readonly defaultRegionApplied: boolean;
+
+  // Precomputed when the policy is merged, so that decide() does membership tests instead of list scans.
+  // They hold exactly the entries of the lists above and are never mutated after the merge.
+
+  /** `allowedRegions` as a set. */
+  readonly allowedSet: ReadonlySet<string>;
+  /** `prohibitedRegions` as a set. */
+  readonly prohibitedSet: ReadonlySet<string>;
+  /** `complianceFrameworks` as a set. */
+  readonly frameworkSet: ReadonlySet<Framework>;
+  /** COPPA is in the frameworks only because the age band is UNDER_13 (no policy lists it). */
+  readonly coppaAddedForAge: boolean;
 }

@@ -1,0 +1,75 @@
+import { mergeEffectivePolicy } from "../domain/effective-policy.js";
+import type { EffectivePolicy, StoredPolicy } from "../domain/policy.js";
+import type { Region } from "../domain/region.js";
+import type { SnapshotView } from "../domain/snapshot-view.js";
+
+/** An immutable, versioned view of every policy and region, built once per committed change. */
+export interface Snapshot extends SnapshotView {
+  /** Epoch milliseconds when it was built. */
+  readonly builtAt: number;
+  readonly policyCount: number;
+  /** The tenants with at least one policy, sorted. */
+  readonly tenantIds: readonly string[];
+}
+
+export interface SnapshotInput {
+  readonly version: number;
+  readonly regions: readonly Region[];
+  readonly policies: readonly StoredPolicy[];
+  readonly defaultRegion: string | undefined;
+  readonly builtAt: number;
+}
+
+interface TenantEntry {
+  /** Effective policy for tenant-level data and for learners without a policy of their own. */
+  tenant: EffectivePolicy | undefined;
+  readonly learners: Map<string, EffectivePolicy>;
+}
+
+/**
+ * Merges every learner policy with its tenant's now, so that a decision is two Map lookups and no
+ * merging. Objects are frozen so no caller can change a snapshot another request is reading.
+ */
+export function buildSnapshot(input: SnapshotInput): Snapshot {
+  const tenantPolicies = new Map<string, StoredPolicy>();
+  const learnerPolicies: StoredPolicy[] = [];
+  for (const policy of input.policies) {
+    if (policy.learnerId === "") tenantPolicies.set(policy.tenantId, policy);
+    else learnerPolicies.push(policy);
+  }
+
+  const tenants = new Map<string, TenantEntry>();
+  const entry = (tenantId: string): TenantEntry => {
+    let found = tenants.get(tenantId);
+    if (found === undefined) {
+      found = { tenant: undefined, learners: new Map() };
+      tenants.set(tenantId, found);
+    }
+    return found;
+  };
+  for (const [tenantId, policy] of tenantPolicies) {
+    entry(tenantId).tenant = Object.freeze(mergeEffectivePolicy(policy, undefined));
+  }
+  for (const policy of learnerPolicies) {
+    const merged = mergeEffectivePolicy(tenantPolicies.get(policy.tenantId), policy);
+    entry(policy.tenantId).learners.set(policy.learnerId, Object.freeze(merged));
+  }
+
+  const regionById = new Map(input.regions.map((r) => [r.id, Object.freeze(r)] as const));
+  const regions = Object.freeze([...regionById.values()]);
+  return Object.freeze({
+    version: input.version,
+    builtAt: input.builtAt,
+    policyCount: input.policies.length,
+    tenantIds: Object.freeze([...tenants.keys()].sort()),
+    regions,
+    defaultRegion: input.defaultRegion,
+    region: (id: string) => regionById.get(id),
+    effectivePolicy(tenantId: string, learnerId: string): EffectivePolicy | undefined {
+      const found = tenants.get(tenantId);
+      if (found === undefined) return undefined;
+      if (learnerId === "") return found.tenant;
+      return found.learners.get(learnerId) ?? found.tenant;
+    },
+  });
+}
