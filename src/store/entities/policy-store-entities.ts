@@ -1,0 +1,6 @@
+import { PolicyRecordSchema } from "./policy-record.js";
+import { PolicyVersionRecordSchema } from "./policy-version-record.js";
+import { StoreStateSchema } from "./store-state.js";
+
+/** Every entity the policy store maps; hand this to MikroORM's `entities` option (SQLite and Postgres alike). */
+export const policyStoreEntities = [PolicyRecordSchema, PolicyVersionRecordSchema, StoreStateSchema];

@@ -1,0 +1,326 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AlreadyExistsError, NotFoundError, VersionConflictError } from "../../src/domain/errors.js";
+import type { PolicyFields, StoredPolicy } from "../../src/domain/policy.js";
+import type { PolicyStore, WriteMeta } from "../../src/store/policy-store.js";
+
+export interface PolicyStoreFixture {
+  /** An open store on an empty database. */
+  readonly store: PolicyStore;
+  /** Opens another store on the same database; the first may still be open (that is how concurrency is tested). */
+  readonly reopen: () => Promise<PolicyStore>;
+  /** Closes every store handed out and removes the database. */
+  readonly cleanup: () => Promise<void>;
+}
+
+// Times beyond 2^31 catch a 32-bit column; ids are lowercase letters and digits so that every database
+// collation orders them like the JS comparison the tests use.
+const T0 = 1_750_000_000_000;
+const meta = (n: number, actor = "admin-1"): WriteMeta => ({ actor, now: T0 + n });
+
+function fields(tenantId: string, learnerId = "", over: Partial<PolicyFields> = {}): PolicyFields {
+  return {
+    tenantId,
+    learnerId,
+    primaryRegion: learnerId === "" ? "eu-west-1" : "",
+    allowedRegions: [],
+    prohibitedRegions: [],
+    complianceFrameworks: [],
+    dataClassification: undefined,
+    allowCrossRegionFailover: undefined,
+    dataRetentionDays: undefined,
+    emergencyContact: "",
+    ageBand: undefined,
+    transferSafeguards: [],
+    inferenceProviders: [],
+    ...over,
+  };
+}
+
+const FULL: Partial<PolicyFields> = {
+  primaryRegion: "eu-central-1",
+  allowedRegions: ["eu-west-1", "eu-north-1"],
+  prohibitedRegions: ["us-east-1"],
+  complianceFrameworks: ["GDPR", "COPPA"],
+  dataClassification: "SENSITIVE",
+  allowCrossRegionFailover: false,
+  dataRetentionDays: 365,
+  emergencyContact: "dpo@acme.example",
+  ageBand: "UNDER_13",
+  transferSafeguards: ["SCC"],
+  inferenceProviders: ["provider-a", "provider-b"],
+};
+
+const key = (p: StoredPolicy) => `${p.tenantId}/${p.learnerId}`;
+const byKey = (a: StoredPolicy, b: StoredPolicy) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+
+/** The shared suite every PolicyStore implementation must pass. */
+export function policyStoreContract(name: string, makeStore: () => Promise<PolicyStoreFixture>): void {
+  describe(`PolicyStore contract: ${name}`, () => {
+    let fixture: PolicyStoreFixture;
+    let store: PolicyStore;
+    beforeEach(async () => {
+      fixture = await makeStore();
+      store = fixture.store;
+    });
+    afterEach(async () => fixture.cleanup());
+
+    const changeVersion = async () => (await store.loadSnapshotData()).changeVersion;
+
+    describe("create and get", () => {
+      it("stores version 1 with a server id, provenance and every field", async () => {
+        const { value } = await store.createPolicy(fields("acme", "", FULL), meta(1));
+        expect(value).toEqual({
+          ...fields("acme", "", FULL),
+          policyId: expect.stringMatching(/^pol_\w+$/),
+          version: 1,
+          createdAt: T0 + 1,
+          updatedAt: T0 + 1,
+          createdBy: "admin-1",
+          updatedBy: "admin-1",
+        });
+        expect(await store.getPolicy(value.policyId)).toEqual(value);
+        expect(await store.getPolicy(value.policyId, 1)).toEqual(value);
+      });
+
+      it("round-trips unset optionals as undefined and empty lists as empty", async () => {
+        const { value } = await store.createPolicy(fields("acme", "student1"), meta(1));
+        expect(await store.getPolicy(value.policyId)).toEqual({ ...value, ...fields("acme", "student1") });
+      });
+
+      it("answers undefined for an unknown policy or version", async () => {
+        const { value } = await store.createPolicy(fields("acme"), meta(1));
+        expect(await store.getPolicy("pol_unknown")).toBeUndefined();
+        expect(await store.getPolicy(value.policyId, 2)).toBeUndefined();
+      });
+
+      it("gives every policy its own id", async () => {
+        const a = await store.createPolicy(fields("acme"), meta(1));
+        const b = await store.createPolicy(fields("acme", "student1"), meta(2));
+        expect(a.value.policyId).not.toBe(b.value.policyId);
+      });
+    });
+
+    describe("already exists", () => {
+      it("rejects a second tenant policy, naming the existing one", async () => {
+        const { value } = await store.createPolicy(fields("acme"), meta(1));
+        const err = await store.createPolicy(fields("acme", "", FULL), meta(2)).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(AlreadyExistsError);
+        expect((err as Error).message).toBe(`tenant acme already has a tenant policy ${value.policyId}`);
+      });
+
+      it("rejects a second policy for a learner, naming the existing one", async () => {
+        const { value } = await store.createPolicy(fields("acme", "student1"), meta(1));
+        const err = await store.createPolicy(fields("acme", "student1"), meta(2)).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(AlreadyExistsError);
+        expect((err as Error).message).toBe(`learner student1 of tenant acme already has a policy ${value.policyId}`);
+      });
+
+      it("scopes learners to their tenant", async () => {
+        await store.createPolicy(fields("acme", "student1"), meta(1));
+        await expect(store.createPolicy(fields("globex", "student1"), meta(2))).resolves.toBeDefined();
+      });
+
+      it("lets exactly one of two concurrent creates win", async () => {
+        const results = await Promise.allSettled([
+          store.createPolicy(fields("acme"), meta(1)),
+          store.createPolicy(fields("acme"), meta(2)),
+        ]);
+        expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+        const failed = results.find((r) => r.status === "rejected");
+        expect(failed?.reason).toBeInstanceOf(AlreadyExistsError);
+        expect((await store.loadSnapshotData()).policies).toHaveLength(1);
+      });
+    });
+
+    describe("update, delete and history", () => {
+      it("replaces the fields, keeps identity and creation, adds one to the version", async () => {
+        const { value: v1 } = await store.createPolicy(fields("acme"), meta(1));
+        const moved = fields("globex", "student9", FULL); // tenant and learner changes are ignored
+        const { value: v2 } = await store.updatePolicy(v1.policyId, moved, 1, meta(2, "admin-2"));
+        expect(v2).toEqual({
+          ...fields("acme", "", FULL),
+          policyId: v1.policyId,
+          version: 2,
+          createdAt: T0 + 1,
+          createdBy: "admin-1",
+          updatedAt: T0 + 2,
+          updatedBy: "admin-2",
+        });
+        expect(await store.getPolicy(v1.policyId)).toEqual(v2);
+      });
+
+      it("writes a new version even when nothing changed", async () => {
+        const { value } = await store.createPolicy(fields("acme"), meta(1));
+        const { value: v2 } = await store.updatePolicy(value.policyId, fields("acme"), 1, meta(1));
+        expect(v2.version).toBe(2);
+        expect(await store.getPolicy(value.policyId, 2)).toEqual(v2);
+      });
+
+      it("keeps every version readable, also after a delete", async () => {
+        const { value: v1 } = await store.createPolicy(fields("acme"), meta(1));
+        const { value: v2 } = await store.updatePolicy(v1.policyId, fields("acme", "", FULL), 1, meta(2));
+        const { value: deleted } = await store.deletePolicy(v1.policyId, 2, meta(3));
+        expect(deleted).toEqual(v2);
+        expect(await store.getPolicy(v1.policyId)).toBeUndefined();
+        expect(await store.getPolicy(v1.policyId, 1)).toEqual(v1);
+        expect(await store.getPolicy(v1.policyId, 2)).toEqual(v2);
+        expect(await store.getPolicy(v1.policyId, 3)).toBeUndefined(); // the tombstone is not a policy
+        expect(await store.listPolicies({ tenantId: "", limit: 10, after: undefined })).toEqual([]);
+        expect((await store.loadSnapshotData()).policies).toEqual([]);
+      });
+
+      it("frees the tenant and learner slot on delete; a new policy gets a new id", async () => {
+        const { value: old } = await store.createPolicy(fields("acme", "student1"), meta(1));
+        await store.deletePolicy(old.policyId, 1, meta(2));
+        const { value: fresh } = await store.createPolicy(fields("acme", "student1"), meta(3));
+        expect(fresh.policyId).not.toBe(old.policyId);
+        expect(fresh.version).toBe(1);
+      });
+
+      it("answers NOT_FOUND for unknown or deleted policies", async () => {
+        const { value } = await store.createPolicy(fields("acme"), meta(1));
+        await store.deletePolicy(value.policyId, 1, meta(2));
+        for (const id of ["pol_unknown", value.policyId]) {
+          await expect(store.updatePolicy(id, fields("acme"), 1, meta(3))).rejects.toBeInstanceOf(NotFoundError);
+          await expect(store.deletePolicy(id, 1, meta(3))).rejects.toBeInstanceOf(NotFoundError);
+        }
+      });
+    });
+
+    describe("version conflicts", () => {
+      it("rejects a stale update or delete with the current version", async () => {
+        const { value } = await store.createPolicy(fields("acme"), meta(1));
+        await store.updatePolicy(value.policyId, fields("acme", "", FULL), 1, meta(2));
+        for (const attempt of [
+          () => store.updatePolicy(value.policyId, fields("acme"), 1, meta(3)),
+          () => store.deletePolicy(value.policyId, 1, meta(3)),
+        ]) {
+          const err = await attempt().catch((e: unknown) => e);
+          expect(err).toBeInstanceOf(VersionConflictError);
+          expect((err as VersionConflictError).currentVersion).toBe(2);
+          expect((err as Error).message).toMatch(/\b2\b.*\b1\b|\b1\b.*\b2\b/);
+        }
+      });
+
+      it.each([
+        ["one store", false],
+        ["two stores on the same database", true],
+      ])("lets exactly one of two concurrent updates win (%s)", async (_label, twoStores) => {
+        const { value } = await store.createPolicy(fields("acme"), meta(1));
+        const other = twoStores ? await fixture.reopen() : store;
+        const results = await Promise.allSettled([
+          store.updatePolicy(value.policyId, fields("acme", "", { emergencyContact: "a" }), 1, meta(2)),
+          other.updatePolicy(value.policyId, fields("acme", "", { emergencyContact: "b" }), 1, meta(3)),
+        ]);
+        const won = results.filter((r) => r.status === "fulfilled");
+        const lost = results.filter((r) => r.status === "rejected");
+        expect(won).toHaveLength(1);
+        expect(lost[0]?.reason).toBeInstanceOf(VersionConflictError);
+        const current = await store.getPolicy(value.policyId);
+        expect(current).toEqual(won[0]?.value.value);
+        expect(await store.getPolicy(value.policyId, 3)).toBeUndefined();
+      });
+    });
+
+    describe("change version", () => {
+      it("advances by exactly one per committed write and returns it", async () => {
+        const start = await changeVersion();
+        const c = await store.createPolicy(fields("acme"), meta(1));
+        const u = await store.updatePolicy(c.value.policyId, fields("acme", "", FULL), 1, meta(2));
+        const d = await store.deletePolicy(c.value.policyId, 2, meta(3));
+        expect([c.changeVersion, u.changeVersion, d.changeVersion]).toEqual([start + 1, start + 2, start + 3]);
+        expect(await changeVersion()).toBe(start + 3);
+      });
+
+      it.each([
+        ["one store", false],
+        ["two stores on the same database", true],
+      ])("gives concurrent writes distinct consecutive versions (%s)", async (_label, twoStores) => {
+        const start = await changeVersion();
+        const other = twoStores ? await fixture.reopen() : store;
+        const all = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => (i % 2 ? other : store).createPolicy(fields("acme", `s${i}`), meta(i))),
+        );
+        const versions = all.map((c) => c.changeVersion).sort((a, b) => a - b);
+        expect(versions).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((n) => start + n));
+      });
+
+      it("does not advance, and changes nothing, when a write fails", async () => {
+        const { value } = await store.createPolicy(fields("acme", "", FULL), meta(1));
+        await store.createPolicy(fields("acme", "student1"), meta(2));
+        const before = await store.loadSnapshotData();
+        const failures = [
+          () => store.createPolicy(fields("acme"), meta(3)),
+          () => store.createPolicy(fields("acme", "student1"), meta(3)),
+          () => store.updatePolicy(value.policyId, fields("acme"), 7, meta(3)),
+          () => store.deletePolicy(value.policyId, 7, meta(3)),
+          () => store.updatePolicy("pol_unknown", fields("acme"), 1, meta(3)),
+          () => store.deletePolicy("pol_unknown", 1, meta(3)),
+        ];
+        for (const fail of failures) await expect(fail()).rejects.toBeInstanceOf(Error);
+        expect(await store.loadSnapshotData()).toEqual(before);
+        expect(await store.getPolicy(value.policyId, 2)).toBeUndefined();
+      });
+    });
+
+    describe("listing and snapshots", () => {
+      const tenants = ["t1", "t2", "t3"];
+      const learners = ["", "l1", "l2", "l3", "l4"];
+      async function seed(): Promise<StoredPolicy[]> {
+        let n = 0;
+        // Created out of order, so the store must sort.
+        for (const l of [...learners].reverse()) {
+          for (const t of [...tenants].reverse()) await store.createPolicy(fields(t, l), meta(n++));
+        }
+        return (await store.loadSnapshotData()).policies.slice().sort(byKey);
+      }
+
+      it("pages by (tenant, learner) without duplicates or gaps", async () => {
+        const all = await seed();
+        const seen: StoredPolicy[] = [];
+        let after: { tenantId: string; learnerId: string } | undefined;
+        for (;;) {
+          const page = await store.listPolicies({ tenantId: "", limit: 4, after });
+          seen.push(...page);
+          if (page.length < 4) break;
+          const last = page[page.length - 1]!;
+          after = { tenantId: last.tenantId, learnerId: last.learnerId };
+        }
+        expect(seen.map(key)).toEqual(tenants.flatMap((t) => learners.map((l) => `${t}/${l}`)));
+        expect(seen).toEqual(all);
+      });
+
+      it("filters by tenant, tenant policy first, cursor exclusive", async () => {
+        await seed();
+        const t2 = await store.listPolicies({ tenantId: "t2", limit: 100, after: undefined });
+        expect(t2.map(key)).toEqual(learners.map((l) => `t2/${l}`));
+        const rest = await store.listPolicies({ tenantId: "t2", limit: 2, after: { tenantId: "t2", learnerId: "l1" } });
+        expect(rest.map(key)).toEqual(["t2/l2", "t2/l3"]);
+        expect(await store.listPolicies({ tenantId: "nobody", limit: 10, after: undefined })).toEqual([]);
+      });
+
+      it("snapshots every current policy with the change version of the last write", async () => {
+        const all = await seed();
+        const { value } = await store.updatePolicy(all[0]!.policyId, fields("t1", "", FULL), 1, meta(99));
+        const last = await store.deletePolicy(all[1]!.policyId, 1, meta(100));
+        const snap = await store.loadSnapshotData();
+        expect(snap.changeVersion).toBe(last.changeVersion);
+        const expected = [value, ...all.slice(2)];
+        expect(snap.policies.slice().sort(byKey)).toEqual(expected);
+      });
+    });
+
+    it("keeps policies, history and the change version across close and reopen", async () => {
+      const { value: v1 } = await store.createPolicy(fields("acme", "", FULL), meta(1));
+      const { value: v2, changeVersion } = await store.updatePolicy(v1.policyId, fields("acme"), 1, meta(2));
+      const before = await store.loadSnapshotData();
+      await store.close();
+      const reopened = await fixture.reopen();
+      expect(await reopened.loadSnapshotData()).toEqual(before);
+      expect(await reopened.getPolicy(v1.policyId, 1)).toEqual(v1);
+      expect(await reopened.getPolicy(v1.policyId)).toEqual(v2);
+      const next = await reopened.createPolicy(fields("acme", "student1"), meta(3));
+      expect(next.changeVersion).toBe(changeVersion + 1);
+    });
+  });
+}
