@@ -1,0 +1,81 @@
+import { AdminService } from "../../gen/residency/v1/admin_service_pb.js";
+import type { ResidencyPolicy } from "../../gen/residency/v1/policy_pb.js";
+import { InvalidArgumentError, type FieldViolation } from "../domain/errors.js";
+import type { PolicyService } from "../policies/policy-service.js";
+import { actorOf } from "./actor.js";
+import { decodePageToken, encodePageToken, pageSizeOf } from "./page-token.js";
+import { policyFieldsFromProto, policyToProto } from "./policy-mapping.js";
+import { registration, type ServiceRegistration } from "./service-handlers.js";
+
+/** Policy CRUD. Overrides, region status and simulation are declared in the contract and answer UNIMPLEMENTED for now. */
+export function adminHandlers(deps: { policies: PolicyService }): ServiceRegistration {
+  const { policies } = deps;
+  return registration(AdminService, {
+    async createPolicy(request, context) {
+      const policy = requirePolicy(request.policy);
+      const violations: FieldViolation[] = [];
+      const fields = policyFieldsFromProto(policy, "policy", violations);
+      const stored = await policies.create(fields, actorOf(context), violations);
+      return { policy: policyToProto(stored) };
+    },
+
+    async getPolicy(request) {
+      requireId(request.policyId, "policy_id");
+      if (request.version < 0n) {
+        throw new InvalidArgumentError([{ field: "version", rule: "range", message: "version must be 0 (current) or a positive version number" }]);
+      }
+      const stored = await policies.get(request.policyId, request.version === 0n ? undefined : Number(request.version));
+      return { policy: policyToProto(stored) };
+    },
+
+    async listPolicies(request) {
+      const limit = pageSizeOf(request.pageSize);
+      const position = decodePageToken(request.pageToken, request.tenantId);
+      const after = position ? { tenantId: position[0] ?? "", learnerId: position[1] ?? "" } : undefined;
+      // One extra row tells whether another page exists without a count query.
+      const rows = await policies.list({ tenantId: request.tenantId, limit: limit + 1, after });
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        policies: page.map(policyToProto),
+        nextPageToken: rows.length > limit && last ? encodePageToken(request.tenantId, [last.tenantId, last.learnerId]) : "",
+      };
+    },
+
+    async updatePolicy(request, context) {
+      const policy = requirePolicy(request.policy);
+      requireId(policy.policyId, "policy.policy_id");
+      requireVersion(request.expectedVersion);
+      const violations: FieldViolation[] = [];
+      const fields = policyFieldsFromProto(policy, "policy", violations);
+      const stored = await policies.update(policy.policyId, fields, Number(request.expectedVersion), actorOf(context), violations);
+      return { policy: policyToProto(stored) };
+    },
+
+    async deletePolicy(request, context) {
+      requireId(request.policyId, "policy_id");
+      requireVersion(request.expectedVersion);
+      await policies.remove(request.policyId, Number(request.expectedVersion), actorOf(context));
+      return {};
+    },
+  });
+}
+
+function requirePolicy(policy: ResidencyPolicy | undefined): ResidencyPolicy {
+  if (policy === undefined) {
+    throw new InvalidArgumentError([{ field: "policy", rule: "required", message: "policy is required" }]);
+  }
+  return policy;
+}
+
+function requireId(value: string, field: string): void {
+  if (value === "") throw new InvalidArgumentError([{ field, rule: "required", message: `${field} is required` }]);
+}
+
+function requireVersion(version: bigint): void {
+  if (version < 1n) {
+    throw new InvalidArgumentError([
+      { field: "expected_version", rule: "required", message: "expected_version is required: pass the version you read (1 or more)" },
+    ]);
+  }
+}

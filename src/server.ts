@@ -1,0 +1,151 @@
+// The composition root: every adapter is built here from one typed Config and handed in. Nothing else
+// constructs adapters or reads the environment.
+import { AuditService } from "../gen/residency/v1/audit_service_pb.js";
+import { adminHandlers } from "./api/admin-handlers.js";
+import { errorMappingMiddleware } from "./api/error-mapping-middleware.js";
+import { applyMiddleware } from "./api/handler-middleware.js";
+import { requestIdMiddleware } from "./api/request-id.js";
+import { residencyHandlers } from "./api/residency-handlers.js";
+import { registration } from "./api/service-handlers.js";
+import { createInProcessBus } from "./bus/in-process-bus.js";
+import { loadRegionCatalog } from "./catalog/load-region-catalog.js";
+import { ConfigError, type Config } from "./config.js";
+import { DEFAULT_REGIONS } from "./domain/default-region-catalog.js";
+import type { Region } from "./domain/region.js";
+import { loadDemoData } from "./demo/load-demo-data.js";
+import { createPolicyService, type PolicyService } from "./policies/policy-service.js";
+import { buildSnapshot } from "./snapshot/snapshot.js";
+import { createSnapshotHolder, type SnapshotHolder } from "./snapshot/snapshot-holder.js";
+import { createSqlitePolicyStore } from "./store/sqlite/sqlite-policy-store.js";
+import { createLogger, type Logger } from "./telemetry/logger.js";
+import { createConnectListener } from "./transport/connect-listener.js";
+import { createGrpcListener } from "./transport/grpc-listener.js";
+import { createHealthState } from "./transport/health-state.js";
+
+export interface App {
+  /** Loads the first snapshot, then opens both listeners; resolves with the bound ports. */
+  start(): Promise<{ port: number; grpcPort: number }>;
+  /** Health NOT_SERVING, stop accepting, finish in-flight calls (up to the grace period), close the store. */
+  stop(): Promise<void>;
+  readonly logger: Logger;
+  readonly snapshots: SnapshotHolder;
+  readonly policies: PolicyService;
+}
+
+export interface AppOptions {
+  readonly logger?: Logger;
+  /** Epoch milliseconds. */
+  readonly clock?: () => number;
+}
+
+/** How long a write waits for this replica's snapshot to include it before answering anyway. */
+const READ_YOUR_WRITES_TIMEOUT_MS = 5_000;
+
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? Date.now;
+  if (config.databaseUrl !== undefined || config.redisUrl !== undefined) {
+    throw new ConfigError([
+      "DATABASE_URL / REDIS_URL: production mode (Postgres and Redis) is not available in this version; unset them to use the embedded store",
+    ]);
+  }
+  const regions = config.regionsFile ? await loadRegionCatalog(config.regionsFile) : DEFAULT_REGIONS;
+  checkDefaultRegion(config, regions);
+
+  const store = createSqlitePolicyStore({ dataDir: config.dataDir });
+  const bus = createInProcessBus();
+  const snapshots = createSnapshotHolder({
+    logger,
+    load: async () => {
+      const data = await store.loadSnapshotData();
+      return buildSnapshot({
+        version: data.changeVersion,
+        regions,
+        policies: data.policies,
+        defaultRegion: config.defaultRegion,
+        builtAt: clock(),
+      });
+    },
+  });
+  bus.subscribe((event) => {
+    if (!snapshots.loaded || event.version > snapshots.current().version) {
+      // A failed reload keeps the last good snapshot and is logged by the holder.
+      snapshots.refresh().catch(() => undefined);
+    }
+  });
+
+  const regionById = new Map(regions.map((r) => [r.id, r]));
+  const policies = createPolicyService({
+    store,
+    clock,
+    regions: regionById,
+    announce: async ({ version, ids }) => {
+      await bus.publish({ version, kind: "policy", ids });
+      if (!(await snapshots.waitForVersion(version, READ_YOUR_WRITES_TIMEOUT_MS))) {
+        logger.warn({ snapshot_version: version }, "committed change not yet in this replica's snapshot");
+      }
+    },
+  });
+
+  const middleware = [requestIdMiddleware, errorMappingMiddleware(logger)];
+  const registrations = [
+    residencyHandlers({ snapshots, clock }),
+    adminHandlers({ policies }),
+    registration(AuditService, {}),
+  ].map((reg) => applyMiddleware(reg, middleware));
+
+  const health = createHealthState();
+  health.setAll("NOT_SERVING");
+  const connectListener = createConnectListener({
+    registrations,
+    host: config.host,
+    port: config.port,
+    corsAllowedOrigins: config.corsAllowedOrigins,
+    health,
+    logger,
+    maxRequestBytes: config.maxRequestBytes,
+  });
+  const grpcListener = createGrpcListener({
+    registrations,
+    host: config.host,
+    port: config.grpcPort,
+    health,
+    logger,
+    maxRequestBytes: config.maxRequestBytes,
+  });
+
+  let opened = false;
+  return {
+    logger,
+    snapshots,
+    policies,
+    async start() {
+      await store.open();
+      opened = true;
+      await snapshots.refresh();
+      if (config.demoData) {
+        const created = await loadDemoData(policies, "demo-data");
+        logger.info({ created }, "demo data loaded (DEMO_DATA=true)");
+      }
+      const [{ port }, { port: grpcPort }] = await Promise.all([connectListener.start(), grpcListener.start()]);
+      health.setAll("SERVING");
+      logger.info({ port, grpc_port: grpcPort, snapshot_version: snapshots.current().version }, "residency is serving");
+      return { port, grpcPort };
+    },
+    async stop() {
+      health.setAll("NOT_SERVING");
+      await Promise.all([connectListener.stop(config.shutdownGraceMs), grpcListener.stop(config.shutdownGraceMs)]);
+      await bus.close();
+      if (opened) await store.close();
+      logger.info({}, "residency stopped");
+    },
+  };
+}
+
+function checkDefaultRegion(config: Config, regions: readonly Region[]): void {
+  if (config.defaultRegion !== undefined && !regions.some((r) => r.id === config.defaultRegion)) {
+    throw new ConfigError([
+      `DEFAULT_REGION="${config.defaultRegion}": not in the region catalog (${regions.map((r) => r.id).join(", ")})`,
+    ]);
+  }
+}
