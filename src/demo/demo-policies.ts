@@ -30,8 +30,16 @@ export const DEMO_POLICIES: readonly PolicyFields[] = [
   },
   // Inherits everything; under 13, so COPPA applies to it whatever the tenant says.
   { ...base, tenantId: "acme-edu", learnerId: "student-123", primaryRegion: "", ageBand: "UNDER_13" },
-  // Narrower than its tenant: may not leave the US.
-  { ...base, tenantId: "acme-edu", learnerId: "student-456", primaryRegion: "", ageBand: "ADULT", prohibitedRegions: ["ca-central"] },
+  // Narrower than its tenant: may not leave the US (its own allowed list replaces the tenant's).
+  {
+    ...base,
+    tenantId: "acme-edu",
+    learnerId: "student-456",
+    primaryRegion: "",
+    ageBand: "ADULT",
+    allowedRegions: ["us-west"],
+    prohibitedRegions: ["ca-central"],
+  },
   // Lives in Canada: a different primary region from its tenant.
   { ...base, tenantId: "acme-edu", learnerId: "student-789", primaryRegion: "ca-central", ageBand: "AGE_16_TO_17", dataRetentionDays: 365 },
 ];
