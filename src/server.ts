@@ -5,6 +5,7 @@ import { adminHandlers } from "./api/admin-handlers.js";
 import { errorMappingMiddleware } from "./api/error-mapping-middleware.js";
 import { applyMiddleware } from "./api/handler-middleware.js";
 import { requestIdMiddleware } from "./api/request-id.js";
+import { createDecisionResponder } from "./api/decision-responder.js";
 import { residencyHandlers } from "./api/residency-handlers.js";
 import { registration } from "./api/service-handlers.js";
 import { createInProcessBus } from "./bus/in-process-bus.js";
@@ -14,6 +15,7 @@ import { DEFAULT_REGIONS } from "./domain/default-region-catalog.js";
 import type { Region } from "./domain/region.js";
 import { loadDemoData } from "./demo/load-demo-data.js";
 import { createPolicyService, type PolicyService } from "./policies/policy-service.js";
+import { createS3ObjectUrlSigner } from "./presign/s3-object-url-signer.js";
 import { buildSnapshot } from "./snapshot/snapshot.js";
 import { createSnapshotHolder, type SnapshotHolder } from "./snapshot/snapshot-holder.js";
 import { createSqlitePolicyStore } from "./store/sqlite/sqlite-policy-store.js";
@@ -63,6 +65,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         regions,
         policies: data.policies,
         defaultRegion: config.defaultRegion,
+        compliance: { coppaRetentionCapDays: config.coppaRetentionCapDays },
         builtAt: clock(),
       });
     },
@@ -89,7 +92,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   const middleware = [requestIdMiddleware, errorMappingMiddleware(logger)];
   const registrations = [
-    residencyHandlers({ snapshots, clock }),
+    residencyHandlers({ snapshots, respond: createDecisionResponder(clock), signer: createS3ObjectUrlSigner(config.s3Credentials) }),
     adminHandlers({ policies }),
     registration(AuditService, {}),
   ].map((reg) => applyMiddleware(reg, middleware));

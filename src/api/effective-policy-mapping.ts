@@ -1,6 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { EffectivePolicySchema } from "../../gen/residency/v1/policy_pb.js";
 import type { EffectivePolicy } from "../domain/policy.js";
+import { reasonToProto } from "./decision-mapping.js";
 import { ageBandMapping, classificationMapping, frameworkMapping, safeguardMapping } from "./enum-mapping.js";
 
 /** `learnerId` is the learner asked about: a learner without its own policy still gets its name back. */
@@ -18,13 +19,12 @@ export function effectivePolicyToProto(
     dataClassification: classificationMapping.toProto(policy.dataClassification),
     allowCrossRegionFailover: policy.allowCrossRegionFailover,
     dataRetentionDays: policy.dataRetentionDays,
-    // Framework caps (COPPA) arrive with the compliance engine; until then the written retention is in force.
-    effectiveRetentionDays: policy.dataRetentionDays,
+    effectiveRetentionDays: policy.effectiveRetentionDays,
     ageBand: policy.ageBand ? ageBandMapping.toProto(policy.ageBand) : 0,
     transferSafeguards: policy.transferSafeguards.map(safeguardMapping.toProto),
     inferenceProviders: [...policy.inferenceProviders],
     emergencyContact: policy.emergencyContact,
-    obligations: [],
+    obligations: policy.obligations.map(reasonToProto),
     defaultRegionApplied: policy.defaultRegionApplied,
   };
 }

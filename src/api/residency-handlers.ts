@@ -1,14 +1,14 @@
-import { randomUUID } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ResidencyService } from "../../gen/residency/v1/residency_service_pb.js";
-import { decide } from "../domain/decide.js";
 import { defaultRegionPolicy } from "../domain/effective-policy.js";
 import type { FieldViolation } from "../domain/errors.js";
 import { NotFoundError } from "../domain/errors.js";
 import type { SnapshotHolder } from "../snapshot/snapshot-holder.js";
 import { decisionRequestFromProto } from "./access-request-mapping.js";
 import { invalidArgument } from "./connect-error-mapping.js";
-import { decisionToProto } from "./decision-mapping.js";
+import type { DecisionResponder } from "./decision-responder.js";
+import type { ObjectUrlSigner } from "../presign/object-url-signer.js";
+import { presignObjectUrl } from "./presign-handler.js";
 import { effectivePolicyToProto } from "./effective-policy-mapping.js";
 import { regionToProto } from "./region-mapping.js";
 import { registration, type ServiceRegistration } from "./service-handlers.js";
@@ -17,8 +17,9 @@ export const MAX_BATCH_SIZE = 1000;
 
 export interface ResidencyHandlerDeps {
   readonly snapshots: SnapshotHolder;
-  /** Epoch milliseconds; injected so tests can fix time. */
-  readonly clock: () => number;
+  /** Decides and shapes every decision (and records it, once audit exists). */
+  readonly respond: DecisionResponder;
+  readonly signer: ObjectUrlSigner;
 }
 
 /**
@@ -26,7 +27,7 @@ export interface ResidencyHandlerDeps {
  * reading the snapshot and answering, so one request sees one consistent state.
  */
 export function residencyHandlers(deps: ResidencyHandlerDeps): ServiceRegistration {
-  const { snapshots, clock } = deps;
+  const { snapshots, respond } = deps;
   return registration(ResidencyService, {
     resolveAccess(request, context) {
       const snapshot = snapshots.current();
@@ -40,9 +41,7 @@ export function residencyHandlers(deps: ResidencyHandlerDeps): ServiceRegistrati
       const violations: FieldViolation[] = [];
       const decisionRequest = decisionRequestFromProto(request, snapshot, "", violations);
       if (violations.length > 0) throw invalidArgument(violations);
-      const now = clock();
-      const decision = decide(snapshot, decisionRequest, now);
-      return decisionToProto(decision, { decisionId: randomUUID(), snapshotVersion: snapshot.version, decidedAt: now });
+      return respond(snapshot, decisionRequest, request).response;
     },
 
     batchResolveAccess(request, context) {
@@ -68,13 +67,14 @@ export function residencyHandlers(deps: ResidencyHandlerDeps): ServiceRegistrati
         return decisionRequestFromProto(item, snapshot, `requests[${i}].`, violations);
       });
       if (violations.length > 0) throw invalidArgument(violations);
-      const now = clock();
       return {
         snapshotVersion: BigInt(snapshot.version),
-        responses: decisionRequests.map((r) =>
-          decisionToProto(decide(snapshot, r, now), { decisionId: randomUUID(), snapshotVersion: snapshot.version, decidedAt: now }),
-        ),
+        responses: decisionRequests.map((r, i) => respond(snapshot, r, request.requests[i]!).response),
       };
+    },
+
+    presignObjectUrl(request) {
+      return presignObjectUrl(request, snapshots.current(), deps.signer, respond);
     },
 
     listRegions() {

@@ -1,25 +1,26 @@
+import { alternativeRegions } from "./counterfactual.js";
 import type { Decision, DecisionRequest, Reason, Routing } from "./decision.js";
 import { defaultRegionPolicy } from "./effective-policy.js";
 import { FailedPreconditionError, InvalidArgumentError } from "./errors.js";
+import { describePolicy } from "./pinning.js";
 import type { EffectivePolicy } from "./policy.js";
-import type { Region } from "./region.js";
+import { regionPlan } from "./region-plan.js";
+import { regionStatusStep } from "./region-status.js";
 import type { SnapshotView } from "./snapshot-view.js";
-import type { Framework, ReasonCode } from "./vocabulary.js";
+import type { Framework } from "./vocabulary.js";
 
-// The decision order of docs/compliance-rules.md. Steps 1–5 are here; steps 6–8 (frameworks, region
-// status and failover, inference provider) join at the two places marked "Steps 6–8".
+export { pinningVerdict, type PinningVerdict } from "./pinning.js";
+
+// The decision order of docs/compliance-rules.md: steps 1–3 here, steps 4–6 and 8 from the policy's
+// region plan (region-plan.ts: pinning, framework transfer rules, provider choice — request-independent,
+// memoised per policy and region), step 7 (region status, failover) in region-status.ts.
 //
-// Hot path: an allowed decision is two Map lookups, two Set lookups and four small objects (the
-// decision, its reasons array, one reason, the routing). Deny paths may do more (alternatives).
+// Hot path: an allowed decision is the policy and region lookups, one memo lookup and the decision
+// object; its reasons array and routing are shared, frozen, from the plan. INFERENCE adds one array.
+// Deny paths and non-HEALTHY regions may do more (alternatives, failover).
 
 const NO_REGIONS: readonly string[] = Object.freeze([]);
 const NO_FRAMEWORKS: readonly Framework[] = Object.freeze([]);
-
-/** Outcome of the pinning steps (4 and 5) for one target region. */
-export type PinningVerdict = Extract<
-  ReasonCode,
-  "PRIMARY_REGION" | "ALLOWED_REGION" | "REGION_PROHIBITED" | "REGION_NOT_ALLOWED"
->;
 
 /**
  * Decides one request against one snapshot at `now` (epoch ms; emergency overrides will read it).
@@ -49,20 +50,40 @@ export function decide(view: SnapshotView, request: DecisionRequest, now: number
   const region = view.region(target);
   if (region === undefined) throw targetNotInCatalog(policy, target);
 
-  // Steps 4 and 5.
-  const verdict = pinningVerdict(policy, target);
-  const pinning = pinningReason(verdict, policy, target);
-  const reasons = defaultReason === undefined ? [pinning] : [defaultReason, pinning];
-  if (pinning.effect === "DENY") return deny(view, request, policy, target, reasons, now);
+  // Steps 4–6. PUBLIC data (the request's classification, else the policy's) skips the framework
+  // transfer rules, not the prohibited regions.
+  const publicData = (request.dataClassification ?? policy.dataClassification) === "PUBLIC";
+  const plan = regionPlan(policy, region);
+  const steps = publicData ? plan.public : plan.personal;
+  let reasons: readonly Reason[] = defaultReason === undefined ? steps.reasons : [defaultReason, ...steps.reasons];
+  if (steps.denied) return deny(view, request, policy, target, reasons, publicData);
 
-  // Steps 6–8 run here, appending their reasons; a deny among them returns deny(...).
+  // Step 7.
+  let judged = plan;
+  if (region.status !== "HEALTHY") {
+    const status = regionStatusStep(view, policy, plan, request, publicData);
+    reasons = [...reasons, ...status.reasons];
+    if (status.plan === undefined) return deny(view, request, policy, target, reasons, publicData);
+    judged = status.plan;
+  }
+  const judgedId = judged.region.id;
+
+  // Step 8.
+  let routing: Routing = judged.routing;
+  if (request.operation === "INFERENCE") {
+    const inference = judged.inference();
+    reasons = [...reasons, ...inference.reasons];
+    if (inference.routing === undefined) return deny(view, request, policy, judgedId, reasons, publicData);
+    routing = inference.routing;
+  }
+
   return {
     allowed: true,
-    targetRegion: target,
+    targetRegion: judgedId,
     primaryRegion: policy.primaryRegion,
-    crossRegion: target !== policy.primaryRegion,
+    crossRegion: judgedId !== policy.primaryRegion,
     reasons,
-    routing: routingTo(region),
+    routing,
     policyId: policy.policyId,
     policyVersion: policy.policyVersion,
     effectiveFrameworks: policy.complianceFrameworks,
@@ -71,37 +92,14 @@ export function decide(view: SnapshotView, request: DecisionRequest, now: number
   };
 }
 
-/** Steps 4 and 5: prohibited wins over everything, then the target must be the primary or allowed. */
-export function pinningVerdict(policy: EffectivePolicy, target: string): PinningVerdict {
-  if (policy.prohibitedSet.has(target)) return "REGION_PROHIBITED";
-  if (target === policy.primaryRegion) return "PRIMARY_REGION";
-  if (policy.allowedSet.has(target)) return "ALLOWED_REGION";
-  return "REGION_NOT_ALLOWED";
-}
-
-/**
- * Would the same request, with `region` as its requested region, be allowed? The counterfactual behind
- * a deny's alternatives: it must run the very rules decide() runs, without building reasons.
- */
-function wouldAllow(policy: EffectivePolicy, region: Region, _request: DecisionRequest, _now: number): boolean {
-  const verdict = pinningVerdict(policy, region.id);
-  if (verdict === "REGION_PROHIBITED" || verdict === "REGION_NOT_ALLOWED") return false;
-  // Steps 6–8 join here with the same rule functions decide() uses.
-  return true;
-}
-
 function deny(
   view: SnapshotView,
   request: DecisionRequest,
   policy: EffectivePolicy,
   target: string,
   reasons: readonly Reason[],
-  now: number,
+  publicData: boolean,
 ): Decision {
-  const alternativeRegions: string[] = [];
-  for (const region of view.regions) {
-    if (wouldAllow(policy, region, request, now)) alternativeRegions.push(region.id);
-  }
   return {
     allowed: false,
     targetRegion: target,
@@ -113,7 +111,7 @@ function deny(
     policyVersion: policy.policyVersion,
     effectiveFrameworks: policy.complianceFrameworks,
     emergencyOverrideId: "",
-    alternativeRegions,
+    alternativeRegions: alternativeRegions(view, policy, request, publicData),
   };
 }
 
@@ -157,46 +155,6 @@ function defaultRegionReason(request: DecisionRequest, region: string): Reason {
   };
 }
 
-function pinningReason(verdict: PinningVerdict, policy: EffectivePolicy, target: string): Reason {
-  switch (verdict) {
-    case "PRIMARY_REGION":
-      return reason(verdict, `region "${target}" is the primary region of ${describe(policy)}`, "PASS", target);
-    case "ALLOWED_REGION":
-      return reason(verdict, `region "${target}" is an allowed region of ${describe(policy)}`, "PASS", target);
-    case "REGION_PROHIBITED":
-      return reason(verdict, `region "${target}" is prohibited by ${describe(policy)}`, "DENY", target);
-    case "REGION_NOT_ALLOWED":
-      return reason(
-        verdict,
-        `region "${target}" is neither the primary region ("${policy.primaryRegion}") nor an allowed region of ${describe(policy)}`,
-        "DENY",
-        target,
-      );
-  }
-}
-
-/** Pinning denies are soft: an emergency override for this learner and region may allow them. */
-function reason(code: PinningVerdict, message: string, effect: "PASS" | "DENY", region: string): Reason {
-  return { code, message, framework: undefined, effect, overridable: effect === "DENY", region };
-}
-
-/** "policy pol-1 for tenant acme-edu", "policy pol-2 for learner l-7 of tenant acme-edu". */
-function describe(policy: EffectivePolicy): string {
-  const whom = policy.learnerId === "" ? `tenant ${policy.tenantId}` : `learner ${policy.learnerId} of tenant ${policy.tenantId}`;
-  return policy.defaultRegionApplied ? `the default-region setting for ${whom}` : `policy ${policy.policyId} for ${whom}`;
-}
-
-function routingTo(region: Region): Routing {
-  return {
-    region: region.id,
-    storageBucket: region.storageBucket,
-    storageEndpoint: region.storageEndpoint,
-    searchEndpoint: region.searchEndpoint,
-    inferenceProvider: "",
-    inferenceEndpoint: "",
-  };
-}
-
 function unknownRequestedRegion(view: SnapshotView, requested: string): InvalidArgumentError {
   const known = view.regions.map((r) => r.id).join(", ");
   return new InvalidArgumentError([
@@ -209,6 +167,6 @@ function unknownRequestedRegion(view: SnapshotView, requested: string): InvalidA
 }
 
 function targetNotInCatalog(policy: EffectivePolicy, target: string): FailedPreconditionError {
-  const source = policy.defaultRegionApplied ? "the configured default region" : `the primary region of ${describe(policy)}`;
+  const source = policy.defaultRegionApplied ? "the configured default region" : `the primary region of ${describePolicy(policy)}`;
   return new FailedPreconditionError(`region "${target}", ${source}, is not in the region catalog`);
 }

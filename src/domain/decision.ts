@@ -42,8 +42,9 @@ export interface Decision {
   /** The effective primary region; empty when no policy applied. */
   readonly primaryRegion: string;
   readonly crossRegion: boolean;
+  /** Every check that ran, in decision order. May be shared between decisions and frozen: copy to change. */
   readonly reasons: readonly Reason[];
-  /** Set when allowed. */
+  /** Set when allowed. May be shared and frozen, like `reasons`. */
   readonly routing: Routing | undefined;
   readonly policyId: string;
   readonly policyVersion: number;

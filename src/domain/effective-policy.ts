@@ -1,4 +1,7 @@
-import type { EffectivePolicy, PolicySource, StoredPolicy } from "./policy.js";
+import { complianceProfile, EMPTY_COMPLIANCE_PROFILE } from "./compliance-profile.js";
+import { complianceSettings, type ComplianceSettings } from "./frameworks/compliance-settings.js";
+import { retentionInForce } from "./frameworks/framework-registry.js";
+import type { EffectivePolicy, MergedPolicyFields, PolicyFields, PolicySource, StoredPolicy } from "./policy.js";
 import type { Framework } from "./vocabulary.js";
 
 // Shared by every policy that has nothing in the list, so the default-region policy built per request
@@ -10,36 +13,23 @@ const EMPTY_SET: ReadonlySet<never> = new Set<never>();
  * The inheritance rules: a learner's unset fields (empty strings, empty lists, undefined optionals) come
  * from its tenant's policy; prohibited regions and frameworks are unions (tenant's first); retention is
  * the smaller of the two; an UNDER_13 learner gets COPPA. Either argument may be missing (a tenant-level
- * merge, or a learner policy whose tenant has none), not both.
+ * merge, or a learner policy whose tenant has none). Also used by write-time validation, so that the
+ * framework rules judge exactly what a decision will use.
  */
-export function mergeEffectivePolicy(
-  tenant: StoredPolicy | undefined,
-  learner: StoredPolicy | undefined,
-): EffectivePolicy {
-  const specific = learner ?? tenant;
-  if (specific === undefined) throw new Error("mergeEffectivePolicy needs a tenant or a learner policy");
-  if (tenant !== undefined && learner !== undefined && tenant.tenantId !== learner.tenantId) {
-    throw new Error(`cannot merge learner policy of tenant ${learner.tenantId} into tenant ${tenant.tenantId}`);
-  }
-
-  const prohibitedRegions = union(tenant?.prohibitedRegions, learner?.prohibitedRegions);
-  const allowedRegions = inheritList(tenant?.allowedRegions, learner?.allowedRegions);
+export function mergePolicyFields(
+  tenant: PolicyFields | undefined,
+  learner: PolicyFields | undefined,
+): MergedPolicyFields {
   const ageBand = learner?.ageBand ?? tenant?.ageBand;
   const written = union(tenant?.complianceFrameworks, learner?.complianceFrameworks);
   const coppaAddedForAge = ageBand === "UNDER_13" && !written.includes("COPPA");
   const complianceFrameworks: readonly Framework[] = coppaAddedForAge ? [...written, "COPPA"] : written;
-
-  const sources: PolicySource[] = [];
-  if (tenant !== undefined) sources.push(sourceOf(tenant));
-  if (learner !== undefined) sources.push(sourceOf(learner));
-
   return {
-    tenantId: specific.tenantId,
-    learnerId: learner?.learnerId ?? "",
     primaryRegion: learner?.primaryRegion || tenant?.primaryRegion || "",
-    allowedRegions,
-    prohibitedRegions,
+    allowedRegions: inheritList(tenant?.allowedRegions, learner?.allowedRegions),
+    prohibitedRegions: union(tenant?.prohibitedRegions, learner?.prohibitedRegions),
     complianceFrameworks,
+    coppaAddedForAge,
     dataClassification: learner?.dataClassification ?? tenant?.dataClassification ?? "PERSONAL",
     allowCrossRegionFailover: learner?.allowCrossRegionFailover ?? tenant?.allowCrossRegionFailover ?? false,
     dataRetentionDays: smaller(tenant?.dataRetentionDays, learner?.dataRetentionDays),
@@ -47,20 +37,57 @@ export function mergeEffectivePolicy(
     ageBand,
     transferSafeguards: inheritList(tenant?.transferSafeguards, learner?.transferSafeguards),
     inferenceProviders: inheritList(tenant?.inferenceProviders, learner?.inferenceProviders),
+  };
+}
+
+/**
+ * The effective policy a decision uses: mergePolicyFields, plus the retention in force and the
+ * obligations of the frameworks (COPPA caps retention at `settings.coppaRetentionCapDays`, default 365),
+ * plus everything decide() precomputes. Either argument may be missing, not both.
+ *
+ * Throws RangeError for an invalid COPPA cap (a configuration error).
+ */
+export function mergeEffectivePolicy(
+  tenant: StoredPolicy | undefined,
+  learner: StoredPolicy | undefined,
+  settings?: Partial<ComplianceSettings>,
+): EffectivePolicy {
+  const specific = learner ?? tenant;
+  if (specific === undefined) throw new Error("mergeEffectivePolicy needs a tenant or a learner policy");
+  if (tenant !== undefined && learner !== undefined && tenant.tenantId !== learner.tenantId) {
+    throw new Error(`cannot merge learner policy of tenant ${learner.tenantId} into tenant ${tenant.tenantId}`);
+  }
+
+  const merged = mergePolicyFields(tenant, learner);
+  const sources: PolicySource[] = [];
+  if (tenant !== undefined) sources.push(sourceOf(tenant));
+  if (learner !== undefined) sources.push(sourceOf(learner));
+  const learnerId = learner?.learnerId ?? "";
+  const compliance = complianceProfile(merged, whom(specific.tenantId, learnerId));
+  const retention = retentionInForce(compliance.modules, merged.dataRetentionDays, complianceSettings(settings));
+
+  return {
+    ...merged,
+    tenantId: specific.tenantId,
+    learnerId,
+    effectiveRetentionDays: retention.days,
+    obligations: retention.obligations.length === 0 ? EMPTY_LIST : Object.freeze(retention.obligations),
     sources,
     policyId: specific.policyId,
     policyVersion: specific.version,
     defaultRegionApplied: false,
-    allowedSet: setOf(allowedRegions),
-    prohibitedSet: setOf(prohibitedRegions),
-    frameworkSet: setOf(complianceFrameworks),
-    coppaAddedForAge,
+    allowedSet: setOf(merged.allowedRegions),
+    prohibitedSet: setOf(merged.prohibitedRegions),
+    frameworkSet: setOf(merged.complianceFrameworks),
+    compliance,
+    regionPlans: new Map(),
   };
 }
 
 /**
  * The policy of a tenant with no stored policy when the service has a default region for unpinned
- * tenants: that region only, no frameworks. Built per request, so it shares its empty lists and sets.
+ * tenants: that region only, no frameworks. Built per request, so it shares its empty lists and sets
+ * and its region plans are not memoised.
  */
 export function defaultRegionPolicy(tenantId: string, learnerId: string, region: string): EffectivePolicy {
   return {
@@ -70,9 +97,12 @@ export function defaultRegionPolicy(tenantId: string, learnerId: string, region:
     allowedRegions: EMPTY_LIST,
     prohibitedRegions: EMPTY_LIST,
     complianceFrameworks: EMPTY_LIST,
+    coppaAddedForAge: false,
     dataClassification: "PERSONAL",
     allowCrossRegionFailover: false,
     dataRetentionDays: undefined,
+    effectiveRetentionDays: undefined,
+    obligations: EMPTY_LIST,
     emergencyContact: "",
     ageBand: undefined,
     transferSafeguards: EMPTY_LIST,
@@ -84,8 +114,14 @@ export function defaultRegionPolicy(tenantId: string, learnerId: string, region:
     allowedSet: EMPTY_SET,
     prohibitedSet: EMPTY_SET,
     frameworkSet: EMPTY_SET,
-    coppaAddedForAge: false,
+    compliance: EMPTY_COMPLIANCE_PROFILE,
+    regionPlans: undefined,
   };
+}
+
+/** "tenant acme-edu", "learner l-7 of tenant acme-edu". */
+function whom(tenantId: string, learnerId: string): string {
+  return learnerId === "" ? `tenant ${tenantId}` : `learner ${learnerId} of tenant ${tenantId}`;
 }
 
 function sourceOf(policy: StoredPolicy): PolicySource {

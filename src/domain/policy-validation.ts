@@ -1,10 +1,12 @@
+import { mergePolicyFields } from "./effective-policy.js";
 import type { FieldViolation } from "./errors.js";
-import type { PolicyFields, StoredPolicy } from "./policy.js";
+import { FRAMEWORK_POLICY_RULES } from "./frameworks/framework-registry.js";
+import type { MergedPolicyFields, PolicyFields, StoredPolicy } from "./policy.js";
 import type { Region } from "./region.js";
 
 // Write-time validation of a policy. Every rule runs and every violation is returned, so a caller fixes
-// a policy in one round trip. Rules are plain functions in POLICY_RULES; per-framework rule modules
-// (GDPR, FERPA, COPPA…) add their own functions to that list.
+// a policy in one round trip. Rules are plain functions in POLICY_RULES; the per-framework rule modules
+// (frameworks/: GDPR, FERPA, COPPA…) add theirs, which judge the effective (tenant + learner) fields.
 
 export const MAX_ID_LENGTH = 128;
 export const MAX_EMERGENCY_CONTACT_LENGTH = 320;
@@ -42,7 +44,25 @@ export interface PolicyRuleInput {
   region(id: string): Region | undefined;
   /** "policy.allowed_regions[1]" from ("allowed_regions", 1). */
   path(field: string, index?: number): string;
+  /**
+   * The effective fields a decision would use: a learner policy merged over its tenant's (COPPA added
+   * for UNDER_13), a tenant policy's own. The framework rules judge these.
+   */
+  readonly effective: MergedPolicyFields;
+  /**
+   * " (inherited from tenant policy pol-t)" when this learner policy leaves `field` unset and the
+   * effective value is its tenant's; "" otherwise.
+   */
+  inherited(field: InheritableField): string;
+  /**
+   * Path of entry `index` of an effective list: "policy.allowed_regions[1]" when the list is this
+   * policy's own, the bare "policy.allowed_regions" when it is inherited (the entry is not in the request).
+   */
+  entryPath(field: InheritableField, index: number): string;
 }
+
+/** The fields whose unset value a learner policy inherits from its tenant's. */
+export type InheritableField = "primary_region" | "allowed_regions" | "transfer_safeguards" | "inference_providers";
 
 /** One write-time rule: appends a violation for each way the policy breaks it. */
 export type PolicyRule = (input: PolicyRuleInput, violations: FieldViolation[]) => void;
@@ -62,6 +82,14 @@ function ruleInput(fields: PolicyFields, context: PolicyValidationContext): Poli
   const isLearner = fields.learnerId !== "";
   const tenantPolicy = isLearner ? context.tenantPolicy : undefined;
   const prefix = context.fieldPrefix;
+  const path = (field: string, index?: number) =>
+    `${prefix === "" ? "" : `${prefix}.`}${field}${index === undefined ? "" : `[${index}]`}`;
+  const inheritsFrom = (field: InheritableField): StoredPolicy | undefined => {
+    if (tenantPolicy === undefined) return undefined;
+    const own = ownValue(fields, field);
+    const theirs = ownValue(tenantPolicy, field);
+    return own.length === 0 && theirs.length > 0 ? tenantPolicy : undefined;
+  };
   return {
     fields,
     isLearner,
@@ -70,8 +98,28 @@ function ruleInput(fields: PolicyFields, context: PolicyValidationContext): Poli
     regionIds: regions?.map((r) => r.id),
     providerIds: regions && [...new Set(regions.flatMap((r) => r.inferenceProviders.map((p) => p.id)))],
     region: byId === undefined ? (catalog as (id: string) => Region | undefined) : (id) => byId.get(id),
-    path: (field, index) => `${prefix === "" ? "" : `${prefix}.`}${field}${index === undefined ? "" : `[${index}]`}`,
+    path,
+    // A tenant policy's age band is rejected (age_band learner_only), so it adds no COPPA either.
+    effective: isLearner ? mergePolicyFields(tenantPolicy, fields) : mergePolicyFields({ ...fields, ageBand: undefined }, undefined),
+    inherited: (field) => {
+      const from = inheritsFrom(field);
+      return from === undefined ? "" : ` (inherited from tenant policy ${from.policyId})`;
+    },
+    entryPath: (field, index) => (inheritsFrom(field) === undefined ? path(field, index) : path(field)),
   };
+}
+
+function ownValue(fields: PolicyFields, field: InheritableField): string | readonly string[] {
+  switch (field) {
+    case "primary_region":
+      return fields.primaryRegion;
+    case "allowed_regions":
+      return fields.allowedRegions;
+    case "transfer_safeguards":
+      return fields.transferSafeguards;
+    case "inference_providers":
+      return fields.inferenceProviders;
+  }
 }
 
 function identifiers(input: PolicyRuleInput, out: FieldViolation[]): void {
@@ -199,7 +247,7 @@ function emergencyContact(input: PolicyRuleInput, out: FieldViolation[]): void {
   });
 }
 
-/** Run in order; framework rule modules append theirs here. */
+/** Run in order; the framework rule modules' rules come last (see frameworks/framework-registry.ts). */
 const POLICY_RULES: readonly PolicyRule[] = [
   identifiers,
   primaryRegion,
@@ -210,6 +258,7 @@ const POLICY_RULES: readonly PolicyRule[] = [
   retention,
   ageBand,
   emergencyContact,
+  ...FRAMEWORK_POLICY_RULES,
 ];
 
 // Helpers shared by the rules.

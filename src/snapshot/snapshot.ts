@@ -1,3 +1,4 @@
+import type { ComplianceSettings } from "../domain/frameworks/compliance-settings.js";
 import { mergeEffectivePolicy } from "../domain/effective-policy.js";
 import type { EffectivePolicy, StoredPolicy } from "../domain/policy.js";
 import type { Region } from "../domain/region.js";
@@ -17,6 +18,8 @@ export interface SnapshotInput {
   readonly regions: readonly Region[];
   readonly policies: readonly StoredPolicy[];
   readonly defaultRegion: string | undefined;
+  /** Settings of the framework rules (the COPPA retention cap); defaults apply when absent. */
+  readonly compliance?: Partial<ComplianceSettings>;
   readonly builtAt: number;
 }
 
@@ -48,10 +51,10 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     return found;
   };
   for (const [tenantId, policy] of tenantPolicies) {
-    entry(tenantId).tenant = Object.freeze(mergeEffectivePolicy(policy, undefined));
+    entry(tenantId).tenant = Object.freeze(mergeEffectivePolicy(policy, undefined, input.compliance));
   }
   for (const policy of learnerPolicies) {
-    const merged = mergeEffectivePolicy(tenantPolicies.get(policy.tenantId), policy);
+    const merged = mergeEffectivePolicy(tenantPolicies.get(policy.tenantId), policy, input.compliance);
     entry(policy.tenantId).learners.set(policy.learnerId, Object.freeze(merged));
   }
 

@@ -54,19 +54,19 @@ const CASES: readonly Case[] = [
     name: "tenant, no requested region: the primary",
     request: request("acme-edu"),
     allowed: true, target: "eu-west", primary: "eu-west", crossRegion: false,
-    codes: ["PRIMARY_REGION"], policyId: "pol-acme-edu", frameworks: ["GDPR"], alternatives: [],
+    codes: ["PRIMARY_REGION", "GDPR_TRANSFER_WITHIN_EEA"], policyId: "pol-acme-edu", frameworks: ["GDPR"], alternatives: [],
   },
   {
     name: "tenant, requested primary",
     request: request("acme-edu", "", "eu-west"),
     allowed: true, target: "eu-west", primary: "eu-west", crossRegion: false,
-    codes: ["PRIMARY_REGION"], policyId: "pol-acme-edu", alternatives: [],
+    codes: ["PRIMARY_REGION", "GDPR_TRANSFER_WITHIN_EEA"], policyId: "pol-acme-edu", alternatives: [],
   },
   {
     name: "tenant, requested allowed region: cross-region",
     request: request("acme-edu", "", "eu-central"),
     allowed: true, target: "eu-central", primary: "eu-west", crossRegion: true,
-    codes: ["ALLOWED_REGION"], policyId: "pol-acme-edu", alternatives: [],
+    codes: ["ALLOWED_REGION", "GDPR_TRANSFER_WITHIN_EEA"], policyId: "pol-acme-edu", alternatives: [],
   },
   {
     name: "tenant, requested prohibited region",
@@ -84,14 +84,14 @@ const CASES: readonly Case[] = [
     name: "learner inherits the tenant's primary; its own policy id and version; COPPA for UNDER_13",
     request: request("acme-edu", "l-1"),
     allowed: true, target: "eu-west", primary: "eu-west", crossRegion: false,
-    codes: ["PRIMARY_REGION"], policyId: "pol-acme-edu-l-1", policyVersion: 3, frameworks: ["GDPR", "COPPA"],
+    codes: ["PRIMARY_REGION", "COPPA_ADDED_FOR_AGE", "GDPR_TRANSFER_WITHIN_EEA"], policyId: "pol-acme-edu-l-1", policyVersion: 3, frameworks: ["GDPR", "COPPA"],
     alternatives: [],
   },
   {
     name: "learner inherits the tenant's allowed regions",
     request: request("acme-edu", "l-1", "eu-central"),
     allowed: true, target: "eu-central", primary: "eu-west", crossRegion: true,
-    codes: ["ALLOWED_REGION"], policyId: "pol-acme-edu-l-1", alternatives: [],
+    codes: ["ALLOWED_REGION", "COPPA_ADDED_FOR_AGE", "GDPR_TRANSFER_WITHIN_EEA"], policyId: "pol-acme-edu-l-1", alternatives: [],
   },
   {
     name: "prohibited union: the learner's own prohibited region",
@@ -109,7 +109,7 @@ const CASES: readonly Case[] = [
     name: "learner with its own primary and allowed regions",
     request: request("acme-edu", "l-2"),
     allowed: true, target: "eu-central", primary: "eu-central", crossRegion: false,
-    codes: ["PRIMARY_REGION"], policyId: "pol-acme-edu-l-2", alternatives: [],
+    codes: ["PRIMARY_REGION", "GDPR_TRANSFER_WITHIN_EEA"], policyId: "pol-acme-edu-l-2", alternatives: [],
   },
   {
     name: "learner's own allowed list replaces the tenant's: the tenant's primary is not allowed",
@@ -121,7 +121,7 @@ const CASES: readonly Case[] = [
     name: "learner without a policy of its own gets the tenant's",
     request: request("acme-edu", "l-9", "eu-central"),
     allowed: true, target: "eu-central", primary: "eu-west", crossRegion: true,
-    codes: ["ALLOWED_REGION"], policyId: "pol-acme-edu", alternatives: [],
+    codes: ["ALLOWED_REGION", "GDPR_TRANSFER_WITHIN_EEA"], policyId: "pol-acme-edu", alternatives: [],
   },
   {
     name: "learner-only policy (no tenant policy)",
@@ -215,7 +215,10 @@ describe("decide", () => {
       if (decision.allowed || decision.reasons.some((r) => r.code === "NO_POLICY")) continue;
       const allowedElsewhere = view.regions
         .map((r) => r.id)
-        .filter((id) => decide(view, { ...c.request, requestedRegion: id }, NOW).allowed);
+        .filter((id) => {
+          const elsewhere = decide(view, { ...c.request, requestedRegion: id }, NOW);
+          return elsewhere.allowed && elsewhere.targetRegion === id;
+        });
       expect(decision.alternativeRegions, c.name).toEqual(allowedElsewhere);
     }
   });

@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { defaultRegionPolicy, mergeEffectivePolicy } from "../../src/domain/effective-policy.js";
+import { defaultRegionPolicy, mergeEffectivePolicy, mergePolicyFields } from "../../src/domain/effective-policy.js";
 import { stored } from "./fake-snapshot-view.js";
 
 const TENANT = stored({
@@ -40,7 +40,10 @@ describe("mergeEffectivePolicy", () => {
       policyVersion: 4,
       defaultRegionApplied: false,
       coppaAddedForAge: false,
+      effectiveRetentionDays: 730,
+      obligations: [],
     });
+    expect(p.compliance.modules.map((m) => m.framework)).toEqual(["GDPR", "CCPA"]);
     expect([...p.allowedSet]).toEqual(["eu-central", "ca-central"]);
     expect([...p.prohibitedSet]).toEqual(["us-east", "apac-south"]);
     expect([...p.frameworkSet]).toEqual(["GDPR", "CCPA"]);
@@ -166,6 +169,23 @@ describe("mergeEffectivePolicy", () => {
     expect(TENANT.prohibitedRegions).toEqual(["us-east", "apac-south"]);
   });
 
+  it("an UNDER_13 learner's effective retention is capped by COPPA, with the obligation", () => {
+    const young = mergeEffectivePolicy(TENANT, stored({ tenantId: "acme-edu", learnerId: "l-1", ageBand: "UNDER_13" }));
+    expect(young.dataRetentionDays).toBe(730);
+    expect(young.effectiveRetentionDays).toBe(365);
+    expect(young.obligations.map((o) => `${o.framework} ${o.code} ${o.effect}`)).toEqual(["COPPA COPPA_RETENTION_CAPPED OBLIGATION"]);
+    const capped = mergeEffectivePolicy(TENANT, stored({ tenantId: "acme-edu", learnerId: "l-1", ageBand: "UNDER_13" }), { coppaRetentionCapDays: 800 });
+    expect(capped.effectiveRetentionDays).toBe(730);
+    expect(capped.obligations).toEqual([]);
+  });
+
+  it("the merged fields are those write-time validation judges", () => {
+    const learner = stored({ tenantId: "acme-edu", learnerId: "l-1", ageBand: "UNDER_13", allowedRegions: ["eu-central"] });
+    const p = mergeEffectivePolicy(TENANT, learner);
+    const fields = mergePolicyFields(TENANT, learner);
+    for (const [key, value] of Object.entries(fields)) expect(p[key as keyof typeof fields], key).toEqual(value);
+  });
+
   it("refuses to merge nothing, or policies of two tenants", () => {
     expect(() => mergeEffectivePolicy(undefined, undefined)).toThrow();
     expect(() => mergeEffectivePolicy(TENANT, stored({ tenantId: "other", learnerId: "l-1" }))).toThrow(/tenant/);
@@ -188,7 +208,10 @@ describe("defaultRegionPolicy", () => {
       policyId: "",
       policyVersion: 0,
       defaultRegionApplied: true,
+      effectiveRetentionDays: undefined,
+      obligations: [],
     });
+    expect(p.compliance.modules).toEqual([]);
     expect(p.allowedSet.size + p.prohibitedSet.size + p.frameworkSet.size).toBe(0);
   });
 });
