@@ -82,3 +82,9 @@ export function policyVersionFromStored(
     ...history,
   };
 }
+
+/** The history row of a live version: the policy as written, by whom and when. */
+export function liveVersionRow(p: StoredPolicy): PolicyVersionRecord {
+  const history = { version: p.version, deleted: false, writtenAt: p.updatedAt, writtenBy: p.updatedBy };
+  return policyVersionFromStored(p, history);
+}

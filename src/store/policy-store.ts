@@ -1,4 +1,5 @@
 import type { PolicyFields, StoredPolicy } from "../domain/policy.js";
+import type { RegionStatus } from "../domain/vocabulary.js";
 
 /** Who and when, for every write. */
 export interface WriteMeta {
@@ -13,10 +14,48 @@ export interface Committed<T> {
   readonly changeVersion: number;
 }
 
+/** What a committed change touched; one row per change version (the outbox and the change log). */
+export type ChangeKind = "policy" | "region";
+
+export interface ChangeRecord {
+  /** The change counter value this change produced. */
+  readonly version: number;
+  readonly kind: ChangeKind;
+  /** Policy ids for "policy", region ids for "region". */
+  readonly ids: readonly string[];
+  /** Epoch milliseconds of the commit. */
+  readonly committedAt: number;
+}
+
+/** A region status set by an operator; regions without one keep their catalog status. */
+export interface RegionStatusRecord {
+  readonly regionId: string;
+  readonly status: RegionStatus;
+  readonly reason: string;
+  /** Epoch milliseconds. */
+  readonly updatedAt: number;
+  readonly updatedBy: string;
+}
+
+/** What changed after a version: enough to update a snapshot without a full reload. */
+export interface ChangesSince {
+  /** In version order, without gaps, from `since + 1` to `changeVersion` (possibly empty). */
+  readonly changes: readonly ChangeRecord[];
+  /** Current state of every policy named by the changes that still exists. */
+  readonly policies: readonly StoredPolicy[];
+  /** Policies named by the changes that no longer exist. */
+  readonly deletedPolicyIds: readonly string[];
+  /** Current status records of every region named by the changes. */
+  readonly regionStatuses: readonly RegionStatusRecord[];
+  readonly changeVersion: number;
+}
+
 /** Everything the snapshot is built from, read in one consistent transaction. */
 export interface SnapshotData {
   /** Current versions of every policy. */
   readonly policies: readonly StoredPolicy[];
+  /** Operator-set region statuses. */
+  readonly regionStatuses: readonly RegionStatusRecord[];
   /** The store's change counter at the time of the read. */
   readonly changeVersion: number;
 }
@@ -41,6 +80,8 @@ export interface PolicyStore {
   /** Creates tables (SQLite) or checks migrations (Postgres). */
   open(): Promise<void>;
   close(): Promise<void>;
+  /** A cheap round trip to the database, for health checks; UnavailableError when it fails. */
+  ping(): Promise<void>;
   loadSnapshotData(): Promise<SnapshotData>;
   createPolicy(fields: PolicyFields, meta: WriteMeta): Promise<Committed<StoredPolicy>>;
   /** version undefined = current; an older version comes from the policy's history. */
@@ -54,4 +95,20 @@ export interface PolicyStore {
     meta: WriteMeta,
   ): Promise<Committed<StoredPolicy>>;
   deletePolicy(policyId: string, expectedVersion: number, meta: WriteMeta): Promise<Committed<StoredPolicy>>;
+  /** Records a region's status (the region id is checked by the caller against the catalog). */
+  setRegionStatus(
+    regionId: string,
+    status: RegionStatus,
+    reason: string,
+    meta: WriteMeta,
+  ): Promise<Committed<RegionStatusRecord>>;
+  /**
+   * Changes committed after `since`. Used by replicas to apply deltas in version order. When the change
+   * log no longer reaches back to `since` it returns undefined: the caller reloads everything.
+   */
+  loadChangesSince(since: number): Promise<ChangesSince | undefined>;
+  /** Outbox: committed changes not yet published to the bus, oldest first. */
+  unpublishedChanges(limit: number): Promise<ChangeRecord[]>;
+  /** Outbox: marks changes as published (idempotent). */
+  markPublished(versions: readonly number[]): Promise<void>;
 }

@@ -22,7 +22,7 @@ afterEach(async () => {
 async function startService(env: Record<string, string>): Promise<{ port: number; grpcPort: number; exit: Promise<number | null> }> {
   dir = await mkdtemp(join(tmpdir(), "residency-proc-"));
   child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", GRPC_PORT: "0", DATA_DIR: dir, ...env },
+    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", GRPC_PORT: "0", METRICS_PORT: "0", DATA_DIR: dir, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exit = new Promise<number | null>((resolve) => child!.once("exit", (code) => resolve(code)));
@@ -63,7 +63,7 @@ it("serves, lists its services by reflection, and exits 0 on SIGTERM", async () 
 
 it("refuses to start on a bad setting, naming the variable", async () => {
   const result = await run(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { ...process.env, PORT: "0", GRPC_PORT: "0", DEFAULT_REGION: "atlantis", DATA_DIR: join(tmpdir(), "unused") },
+    env: { ...process.env, PORT: "0", GRPC_PORT: "0", METRICS_PORT: "0", DEFAULT_REGION: "atlantis", DATA_DIR: join(tmpdir(), "unused") },
     timeout: 20_000,
   }).then(
     () => ({ code: 0, stderr: "" }),

@@ -1,57 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AlreadyExistsError, NotFoundError, VersionConflictError } from "../../src/domain/errors.js";
-import type { PolicyFields, StoredPolicy } from "../../src/domain/policy.js";
-import type { PolicyStore, WriteMeta } from "../../src/store/policy-store.js";
-
-export interface PolicyStoreFixture {
-  /** An open store on an empty database. */
-  readonly store: PolicyStore;
-  /** Opens another store on the same database; the first may still be open (that is how concurrency is tested). */
-  readonly reopen: () => Promise<PolicyStore>;
-  /** Closes every store handed out and removes the database. */
-  readonly cleanup: () => Promise<void>;
-}
-
-// Times beyond 2^31 catch a 32-bit column; ids are lowercase letters and digits so that every database
-// collation orders them like the JS comparison the tests use.
-const T0 = 1_750_000_000_000;
-const meta = (n: number, actor = "admin-1"): WriteMeta => ({ actor, now: T0 + n });
-
-function fields(tenantId: string, learnerId = "", over: Partial<PolicyFields> = {}): PolicyFields {
-  return {
-    tenantId,
-    learnerId,
-    primaryRegion: learnerId === "" ? "eu-west-1" : "",
-    allowedRegions: [],
-    prohibitedRegions: [],
-    complianceFrameworks: [],
-    dataClassification: undefined,
-    allowCrossRegionFailover: undefined,
-    dataRetentionDays: undefined,
-    emergencyContact: "",
-    ageBand: undefined,
-    transferSafeguards: [],
-    inferenceProviders: [],
-    ...over,
-  };
-}
-
-const FULL: Partial<PolicyFields> = {
-  primaryRegion: "eu-central-1",
-  allowedRegions: ["eu-west-1", "eu-north-1"],
-  prohibitedRegions: ["us-east-1"],
-  complianceFrameworks: ["GDPR", "COPPA"],
-  dataClassification: "SENSITIVE",
-  allowCrossRegionFailover: false,
-  dataRetentionDays: 365,
-  emergencyContact: "dpo@acme.example",
-  ageBand: "UNDER_13",
-  transferSafeguards: ["SCC"],
-  inferenceProviders: ["provider-a", "provider-b"],
-};
-
-const key = (p: StoredPolicy) => `${p.tenantId}/${p.learnerId}`;
-const byKey = (a: StoredPolicy, b: StoredPolicy) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+import type { PolicyStore } from "../../src/store/policy-store.js";
+import { changeLogContract } from "./change-log-contract.js";
+import { listingContract } from "./listing-contract.js";
+import { FULL, T0, fields, meta, type PolicyStoreFixture } from "./contract-fixtures.js";
 
 /** The shared suite every PolicyStore implementation must pass. */
 export function policyStoreContract(name: string, makeStore: () => Promise<PolicyStoreFixture>): void {
@@ -243,12 +195,19 @@ export function policyStoreContract(name: string, makeStore: () => Promise<Polic
         );
         const versions = all.map((c) => c.changeVersion).sort((a, b) => a - b);
         expect(versions).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((n) => start + n));
+        // Each write's change row carries the version that write returned.
+        const changes = (await store.loadChangesSince(start))?.changes ?? [];
+        expect(changes.map((c) => c.version)).toEqual(versions);
+        for (const c of all) {
+          expect(changes.find((x) => x.version === c.changeVersion)?.ids).toEqual([c.value.policyId]);
+        }
       });
 
       it("does not advance, and changes nothing, when a write fails", async () => {
         const { value } = await store.createPolicy(fields("acme", "", FULL), meta(1));
         await store.createPolicy(fields("acme", "student1"), meta(2));
         const before = await store.loadSnapshotData();
+        const outbox = await store.unpublishedChanges(100);
         const failures = [
           () => store.createPolicy(fields("acme"), meta(3)),
           () => store.createPolicy(fields("acme", "student1"), meta(3)),
@@ -259,68 +218,31 @@ export function policyStoreContract(name: string, makeStore: () => Promise<Polic
         ];
         for (const fail of failures) await expect(fail()).rejects.toBeInstanceOf(Error);
         expect(await store.loadSnapshotData()).toEqual(before);
+        // No change row either: the change log (and outbox) is written in the write's own transaction.
+        expect(await store.unpublishedChanges(100)).toEqual(outbox);
+        expect((await store.loadChangesSince(before.changeVersion))?.changes).toEqual([]);
         expect(await store.getPolicy(value.policyId, 2)).toBeUndefined();
-      });
-    });
-
-    describe("listing and snapshots", () => {
-      const tenants = ["t1", "t2", "t3"];
-      const learners = ["", "l1", "l2", "l3", "l4"];
-      async function seed(): Promise<StoredPolicy[]> {
-        let n = 0;
-        // Created out of order, so the store must sort.
-        for (const l of [...learners].reverse()) {
-          for (const t of [...tenants].reverse()) await store.createPolicy(fields(t, l), meta(n++));
-        }
-        return (await store.loadSnapshotData()).policies.slice().sort(byKey);
-      }
-
-      it("pages by (tenant, learner) without duplicates or gaps", async () => {
-        const all = await seed();
-        const seen: StoredPolicy[] = [];
-        let after: { tenantId: string; learnerId: string } | undefined;
-        for (;;) {
-          const page = await store.listPolicies({ tenantId: "", limit: 4, after });
-          seen.push(...page);
-          if (page.length < 4) break;
-          const last = page[page.length - 1]!;
-          after = { tenantId: last.tenantId, learnerId: last.learnerId };
-        }
-        expect(seen.map(key)).toEqual(tenants.flatMap((t) => learners.map((l) => `${t}/${l}`)));
-        expect(seen).toEqual(all);
-      });
-
-      it("filters by tenant, tenant policy first, cursor exclusive", async () => {
-        await seed();
-        const t2 = await store.listPolicies({ tenantId: "t2", limit: 100, after: undefined });
-        expect(t2.map(key)).toEqual(learners.map((l) => `t2/${l}`));
-        const rest = await store.listPolicies({ tenantId: "t2", limit: 2, after: { tenantId: "t2", learnerId: "l1" } });
-        expect(rest.map(key)).toEqual(["t2/l2", "t2/l3"]);
-        expect(await store.listPolicies({ tenantId: "nobody", limit: 10, after: undefined })).toEqual([]);
-      });
-
-      it("snapshots every current policy with the change version of the last write", async () => {
-        const all = await seed();
-        const { value } = await store.updatePolicy(all[0]!.policyId, fields("t1", "", FULL), 1, meta(99));
-        const last = await store.deletePolicy(all[1]!.policyId, 1, meta(100));
-        const snap = await store.loadSnapshotData();
-        expect(snap.changeVersion).toBe(last.changeVersion);
-        const expected = [value, ...all.slice(2)];
-        expect(snap.policies.slice().sort(byKey)).toEqual(expected);
       });
     });
 
     it("keeps policies, history and the change version across close and reopen", async () => {
       const { value: v1 } = await store.createPolicy(fields("acme", "", FULL), meta(1));
+      await store.setRegionStatus("eu-west-1", "DEGRADED", "maintenance", meta(2));
       const { value: v2, changeVersion } = await store.updatePolicy(v1.policyId, fields("acme"), 1, meta(2));
       const before = await store.loadSnapshotData();
+      const outbox = await store.unpublishedChanges(10);
       await store.close();
       const reopened = await fixture.reopen();
       expect(await reopened.loadSnapshotData()).toEqual(before);
+      expect(before.regionStatuses).toHaveLength(1);
+      expect(await reopened.unpublishedChanges(10)).toEqual(outbox);
       expect(await reopened.getPolicy(v1.policyId, 1)).toEqual(v1);
       expect(await reopened.getPolicy(v1.policyId)).toEqual(v2);
       const next = await reopened.createPolicy(fields("acme", "student1"), meta(3));
       expect(next.changeVersion).toBe(changeVersion + 1);
     });
+
+    listingContract(() => fixture);
+    changeLogContract(() => fixture);
   });
 }

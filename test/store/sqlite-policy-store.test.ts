@@ -10,6 +10,24 @@ import type { PolicyStore } from "../../src/store/policy-store.js";
 import { createSqlitePolicyStore, type SqlitePolicyStoreOptions } from "../../src/store/sqlite/sqlite-policy-store.js";
 import { policyStoreContract } from "./policy-store-contract.js";
 
+// better-sqlite3 ships no types here; these are the calls the tests need.
+type Database = {
+  exec(sql: string): void;
+  prepare(sql: string): { all(): unknown[] };
+  close(): void;
+};
+const Database = createRequire(import.meta.url)("better-sqlite3") as new (path: string) => Database;
+
+/** Runs SQL on the file directly, beside any open store (WAL lets it). */
+function execSql(path: string, sql: string): void {
+  const db = new Database(path);
+  try {
+    db.exec(sql);
+  } finally {
+    db.close();
+  }
+}
+
 policyStoreContract("SQLite", async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "residency-store-"));
   const opened: PolicyStore[] = [];
@@ -22,6 +40,8 @@ policyStoreContract("SQLite", async () => {
   return {
     store: await open(),
     reopen: open,
+    pruneChanges: async (version) =>
+      execSql(join(dataDir, "residency.sqlite"), `delete from change_log where version <= ${version}`),
     cleanup: async () => {
       await Promise.all(opened.map((s) => s.close()));
       await rm(dataDir, { recursive: true, force: true });
@@ -59,6 +79,7 @@ describe("SQLite policy store", () => {
   afterEach(async () => {
     await Promise.all(stores.splice(0).map((s) => s.close()));
     vi.restoreAllMocks();
+    vi.unstubAllEnvs();
     await rm(root, { recursive: true, force: true });
   });
 
@@ -117,12 +138,6 @@ describe("SQLite policy store", () => {
   });
 
   it("leaves tables it does not own alone when it updates the schema", async () => {
-    // better-sqlite3 ships no types here; this is the one call the test needs.
-    const Database = createRequire(import.meta.url)("better-sqlite3") as new (path: string) => {
-      exec(sql: string): void;
-      prepare(sql: string): { all(): unknown[] };
-      close(): void;
-    };
     const db = new Database(join(root, "residency.sqlite"));
     db.exec("create table other_module (id integer primary key); insert into other_module values (7);");
     db.close();
@@ -130,5 +145,33 @@ describe("SQLite policy store", () => {
     const check = new Database(join(root, "residency.sqlite"));
     expect(check.prepare("select id from other_module").all()).toEqual([{ id: 7 }]);
     check.close();
+  });
+
+  it("ignores MIKRO_ORM_* environment variables (MikroORM.init would apply them)", async () => {
+    vi.stubEnv("MIKRO_ORM_DB_NAME", join(root, "elsewhere.sqlite"));
+    vi.stubEnv("MIKRO_ORM_DEBUG", "true");
+    const log = vi.spyOn(console, "log").mockImplementation(() => undefined);
+    const store = make({ dataDir: root });
+    await store.open();
+    await store.ping();
+    expect(existsSync(join(root, "residency.sqlite"))).toBe(true);
+    expect(existsSync(join(root, "elsewhere.sqlite"))).toBe(false);
+    expect(log).not.toHaveBeenCalled();
+  });
+
+  it("upgrades a file written before the change log and region statuses existed", async () => {
+    const old = make({ dataDir: root });
+    await old.open();
+    await old.createPolicy(tenantPolicy, { actor: "a", now: 1 });
+    await old.close();
+    execSql(join(root, "residency.sqlite"), "drop table change_log; drop table region_status;");
+    const store = make({ dataDir: root });
+    await store.open();
+    // Version 1 has no change row: a replica at 0 must reload everything, one at 1 can follow the log.
+    expect(await store.loadChangesSince(0)).toBeUndefined();
+    const region = await store.setRegionStatus("eu-west-1", "DOWN", "outage", { actor: "a", now: 2 });
+    expect(region.changeVersion).toBe(2);
+    expect((await store.loadChangesSince(1))?.regionStatuses).toEqual([region.value]);
+    expect((await store.loadSnapshotData()).policies).toHaveLength(1);
   });
 });

@@ -25,7 +25,7 @@ export const PolicyRecordSchema = new EntitySchema<PolicyRecord>({
     updatedAt: { type: epochMillisType },
     updatedBy: { type: "text" },
   },
-  // One policy per tenant and per learner; also serves keyset pagination on (tenant_id, learner_id).
+  // One policy per tenant and per learner; also serves the tenant filter and keyset pagination on
+  // (tenant_id, learner_id), so tenant_id needs no index of its own.
   uniques: [{ name: "policy_tenant_learner_unique", properties: ["tenantId", "learnerId"] }],
-  indexes: [{ name: "policy_tenant_id_index", properties: ["tenantId"] }],
 });

@@ -1,6 +1,14 @@
+import { ChangeLogRowSchema } from "./change-log-row.js";
 import { PolicyRecordSchema } from "./policy-record.js";
 import { PolicyVersionRecordSchema } from "./policy-version-record.js";
+import { RegionStatusRowSchema } from "./region-status-row.js";
 import { StoreStateSchema } from "./store-state.js";
 
 /** Every entity the policy store maps; hand this to MikroORM's `entities` option (SQLite and Postgres alike). */
-export const policyStoreEntities = [PolicyRecordSchema, PolicyVersionRecordSchema, StoreStateSchema];
+export const policyStoreEntities = [
+  PolicyRecordSchema,
+  PolicyVersionRecordSchema,
+  StoreStateSchema,
+  ChangeLogRowSchema,
+  RegionStatusRowSchema,
+];

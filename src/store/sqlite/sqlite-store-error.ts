@@ -1,5 +1,6 @@
 import { ConnectionException, LockWaitTimeoutException, ReadOnlyException } from "@mikro-orm/core";
 import { UnavailableError } from "../../domain/errors.js";
+import { messageOf } from "../mikro-orm/store-errors.js";
 
 // SQLite result codes (copied onto MikroORM's DriverException as `code`) meaning "the database cannot serve
 // this right now", as opposed to a bug in a statement.
@@ -25,8 +26,4 @@ export function toSqliteStoreError(err: unknown, path: string): unknown {
     (err instanceof Error && err.name === "KnexTimeoutError"); // no pooled connection became free in time
   if (!unavailable) return err;
   return new UnavailableError(`policy store ${path} is unavailable: ${messageOf(err)}`, { cause: err });
-}
-
-export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

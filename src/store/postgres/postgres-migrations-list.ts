@@ -1,0 +1,13 @@
+import type { MigrationObject } from "@mikro-orm/core";
+import { Migration20261127123213_initial } from "./migrations/Migration20261127123213_initial.js";
+
+/** Where the MikroORM migrator records applied migrations (in the connection's default schema). */
+export const POSTGRES_MIGRATIONS_TABLE = "mikro_orm_migrations";
+
+/**
+ * Every migration of the Postgres schema, oldest first. A new one is generated into ./migrations (see the README
+ * there), reviewed, and appended here; its name is what the migrations table records, so never rename one.
+ */
+export const POSTGRES_MIGRATIONS: MigrationObject[] = [
+  { name: "Migration20261127123213_initial", class: Migration20261127123213_initial },
+];
