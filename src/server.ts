@@ -9,6 +9,7 @@ import { requestIdMiddleware } from "./api/request-id.js";
 import { createDecisionResponder } from "./api/decision-responder.js";
 import { residencyHandlers } from "./api/residency-handlers.js";
 import { registration } from "./api/service-handlers.js";
+import type { ChangeEvent } from "./bus/change-bus.js";
 import { createInProcessBus } from "./bus/in-process-bus.js";
 import { loadRegionCatalog } from "./catalog/load-region-catalog.js";
 import { ConfigError, type Config } from "./config.js";
@@ -17,6 +18,7 @@ import type { Region } from "./domain/region.js";
 import { loadDemoData } from "./demo/load-demo-data.js";
 import { createPolicyService, type PolicyService } from "./policies/policy-service.js";
 import { createS3ObjectUrlSigner } from "./presign/s3-object-url-signer.js";
+import { createRegionStatusService } from "./regions/region-status-service.js";
 import { buildSnapshot } from "./snapshot/snapshot.js";
 import { createSnapshotHolder, type SnapshotHolder } from "./snapshot/snapshot-holder.js";
 import { createSqlitePolicyStore } from "./store/sqlite/sqlite-policy-store.js";
@@ -79,6 +81,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         version: data.changeVersion,
         regions,
         policies: data.policies,
+        regionStatuses: data.regionStatuses,
         defaultRegion: config.defaultRegion,
         compliance: { coppaRetentionCapDays: config.coppaRetentionCapDays },
         builtAt: clock(),
@@ -93,23 +96,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
 
   const regionById = new Map(regions.map((r) => [r.id, r]));
-  const policies = createPolicyService({
-    store,
-    clock,
-    regions: regionById,
-    announce: async ({ version, ids }) => {
-      await bus.publish({ version, kind: "policy", ids });
-      if (!(await snapshots.waitForVersion(version, READ_YOUR_WRITES_TIMEOUT_MS))) {
-        logger.warn({ snapshot_version: version }, "committed change not yet in this replica's snapshot");
-      }
-    },
-  });
+  const announce = async (change: ChangeEvent) => {
+    await bus.publish(change);
+    if (!(await snapshots.waitForVersion(change.version, READ_YOUR_WRITES_TIMEOUT_MS))) {
+      logger.warn({ snapshot_version: change.version }, "committed change not yet in this replica's snapshot");
+    }
+  };
+  const policies = createPolicyService({ store, clock, regions: regionById, announce });
+  const regionStatus = createRegionStatusService({ store, clock, regions: regionById, snapshots, announce });
 
   const metrics = createMetrics({ regionIds: regions.map((r) => r.id), snapshots, clock });
   const middleware = [requestIdMiddleware, ...telemetryMiddleware({ tracing, metrics, logger }), errorMappingMiddleware(logger)];
   const registrations = [
     residencyHandlers({ snapshots, respond: createDecisionResponder(clock), signer: createS3ObjectUrlSigner(config.s3Credentials) }),
-    adminHandlers({ policies }),
+    adminHandlers({ policies, regionStatus }),
     registration(AuditService, {}),
   ].map((reg) => applyMiddleware(reg, middleware));
 

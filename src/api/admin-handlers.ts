@@ -2,13 +2,16 @@ import { AdminService } from "../../gen/residency/v1/admin_service_pb.js";
 import type { ResidencyPolicy } from "../../gen/residency/v1/policy_pb.js";
 import { InvalidArgumentError, type FieldViolation } from "../domain/errors.js";
 import type { PolicyService } from "../policies/policy-service.js";
+import type { RegionStatusService } from "../regions/region-status-service.js";
+import { regionStatusMapping } from "./enum-mapping.js";
+import { regionToProto } from "./region-mapping.js";
 import { actorOf } from "./actor.js";
 import { decodePageToken, encodePageToken, pageSizeOf } from "./page-token.js";
 import { policyFieldsFromProto, policyToProto } from "./policy-mapping.js";
 import { registration, type ServiceRegistration } from "./service-handlers.js";
 
-/** Policy CRUD. Overrides, region status and simulation are declared in the contract and answer UNIMPLEMENTED for now. */
-export function adminHandlers(deps: { policies: PolicyService }): ServiceRegistration {
+/** Policy CRUD and region status. Overrides and simulation are declared in the contract and answer UNIMPLEMENTED for now. */
+export function adminHandlers(deps: { policies: PolicyService; regionStatus: RegionStatusService }): ServiceRegistration {
   const { policies } = deps;
   return registration(AdminService, {
     async createPolicy(request, context) {
@@ -50,6 +53,12 @@ export function adminHandlers(deps: { policies: PolicyService }): ServiceRegistr
       const fields = policyFieldsFromProto(policy, "policy", violations);
       const stored = await policies.update(policy.policyId, fields, Number(request.expectedVersion), actorOf(context), violations);
       return { policy: policyToProto(stored) };
+    },
+
+    async setRegionStatus(request, context) {
+      const status = regionStatusMapping.fromProto(request.status);
+      const region = await deps.regionStatus.set(request.region, status, request.reason, actorOf(context));
+      return { region: regionToProto(region) };
     },
 
     async deletePolicy(request, context) {

@@ -1,3 +1,4 @@
+import type { ChangeEvent } from "../bus/change-bus.js";
 import { validatePolicy } from "../domain/policy-validation.js";
 import {
   FailedPreconditionError,
@@ -14,7 +15,7 @@ export interface PolicyServiceDeps {
   readonly regions: ReadonlyMap<string, Region>;
   readonly clock: () => number;
   /** Announces a committed change and resolves once this replica's snapshot includes it. */
-  readonly announce: (change: { version: number; ids: readonly string[] }) => Promise<void>;
+  readonly announce: (change: ChangeEvent) => Promise<void>;
 }
 
 export interface PolicyService {
@@ -85,7 +86,7 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
   };
 
   const committed = async <T>(result: Committed<T>, ids: readonly string[]): Promise<T> => {
-    await deps.announce({ version: result.changeVersion, ids });
+    await deps.announce({ version: result.changeVersion, kind: "policy", ids });
     return result.value;
   };
 

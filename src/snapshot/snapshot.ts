@@ -3,6 +3,7 @@ import { mergeEffectivePolicy } from "../domain/effective-policy.js";
 import type { EffectivePolicy, StoredPolicy } from "../domain/policy.js";
 import type { Region } from "../domain/region.js";
 import type { SnapshotView } from "../domain/snapshot-view.js";
+import type { RegionStatusRecord } from "../store/policy-store.js";
 
 /** An immutable, versioned view of every policy and region, built once per committed change. */
 export interface Snapshot extends SnapshotView {
@@ -15,7 +16,10 @@ export interface Snapshot extends SnapshotView {
 
 export interface SnapshotInput {
   readonly version: number;
+  /** The catalog, in order. */
   readonly regions: readonly Region[];
+  /** Operator-set statuses that override the catalog's. */
+  readonly regionStatuses?: readonly RegionStatusRecord[];
   readonly policies: readonly StoredPolicy[];
   readonly defaultRegion: string | undefined;
   /** Settings of the framework rules (the COPPA retention cap); defaults apply when absent. */
@@ -58,7 +62,16 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     entry(policy.tenantId).learners.set(policy.learnerId, Object.freeze(merged));
   }
 
-  const regionById = new Map(input.regions.map((r) => [r.id, Object.freeze(r)] as const));
+  const statusById = new Map((input.regionStatuses ?? []).map((s) => [s.regionId, s] as const));
+  const regionById = new Map(
+    input.regions.map((catalogRegion) => {
+      const set = statusById.get(catalogRegion.id);
+      const region: Region = set
+        ? { ...catalogRegion, status: set.status, statusReason: set.reason, statusUpdatedAt: set.updatedAt }
+        : catalogRegion;
+      return [region.id, Object.freeze(region)] as const;
+    }),
+  );
   const regions = Object.freeze([...regionById.values()]);
   return Object.freeze({
     version: input.version,
