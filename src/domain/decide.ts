@@ -1,6 +1,13 @@
 import { alternativeRegions } from "./counterfactual.js";
 import type { Decision, DecisionRequest, Reason, Routing } from "./decision.js";
 import { defaultRegionPolicy } from "./effective-policy.js";
+import {
+  findCoveringOverride,
+  onlySoftDenies,
+  overrideAppliedReason,
+  type EmergencyOverride,
+} from "./emergency-override.js";
+import { overrideReasons } from "./frameworks/framework-registry.js";
 import { FailedPreconditionError, InvalidArgumentError } from "./errors.js";
 import { describePolicy } from "./pinning.js";
 import type { EffectivePolicy } from "./policy.js";
@@ -56,7 +63,14 @@ export function decide(view: SnapshotView, request: DecisionRequest, now: number
   const plan = regionPlan(policy, region);
   const steps = publicData ? plan.public : plan.personal;
   let reasons: readonly Reason[] = defaultReason === undefined ? steps.reasons : [defaultReason, ...steps.reasons];
-  if (steps.denied) return deny(view, request, policy, target, reasons, publicData);
+  // An active emergency override turns soft denies into an allow; hard ones stay (emergency-override.ts).
+  let override: EmergencyOverride | undefined;
+  if (steps.denied) {
+    const waived = steps.withPinningWaived;
+    override = coveringOverride(view, request, policy, target, now, waived);
+    if (override === undefined) return deny(view, request, policy, target, reasons, publicData);
+    reasons = defaultReason === undefined ? waived : [defaultReason, ...waived];
+  }
 
   // Step 7.
   let judged = plan;
@@ -73,8 +87,24 @@ export function decide(view: SnapshotView, request: DecisionRequest, now: number
   if (request.operation === "INFERENCE") {
     const inference = judged.inference();
     reasons = [...reasons, ...inference.reasons];
-    if (inference.routing === undefined) return deny(view, request, policy, judgedId, reasons, publicData);
-    routing = inference.routing;
+    if (inference.routing === undefined) {
+      const provider = inference.overridableProvider;
+      if (provider === undefined || !onlySoftDenies(inference.reasons)) {
+        return deny(view, request, policy, judgedId, reasons, publicData);
+      }
+      override ??= coveringOverride(view, request, policy, target, now, inference.reasons);
+      if (override === undefined) return deny(view, request, policy, judgedId, reasons, publicData);
+      routing = { ...judged.routing, inferenceProvider: provider.id, inferenceEndpoint: provider.endpoint };
+    } else {
+      routing = inference.routing;
+    }
+  }
+
+  let overrideId = "";
+  if (override !== undefined) {
+    const overridden = reasons.filter((r) => r.effect === "DENY");
+    reasons = [...reasons, ...overrideReasons(overridden, judgedId), overrideAppliedReason(override, overridden)];
+    overrideId = override.overrideId;
   }
 
   return {
@@ -87,9 +117,21 @@ export function decide(view: SnapshotView, request: DecisionRequest, now: number
     policyId: policy.policyId,
     policyVersion: policy.policyVersion,
     effectiveFrameworks: policy.complianceFrameworks,
-    emergencyOverrideId: "",
+    emergencyOverrideId: overrideId,
     alternativeRegions: NO_REGIONS,
   };
+}
+
+function coveringOverride(
+  view: SnapshotView,
+  request: DecisionRequest,
+  policy: EffectivePolicy,
+  target: string,
+  now: number,
+  reasons: readonly Reason[],
+): EmergencyOverride | undefined {
+  if (!onlySoftDenies(reasons)) return undefined;
+  return findCoveringOverride(view.overridesFor(request.tenantId), request, policy, target, now);
 }
 
 function deny(

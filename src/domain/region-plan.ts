@@ -17,6 +17,12 @@ export interface StepsOutcome {
   readonly regionReasons: readonly Reason[];
   /** A reason above denies. */
   readonly denied: boolean;
+  /**
+   * What steps 4–6 report when an emergency override waives a pinning deny: the first deny stops the
+   * steps, but an override must not skip the framework rules behind it (a hard one keeps the deny, a soft
+   * one is listed as overridden). Equal to `reasons` when pinning passes.
+   */
+  readonly withPinningWaived: readonly Reason[];
 }
 
 /** Step 8 in one region. */
@@ -79,15 +85,17 @@ function stepsOutcomes(
   region: Region,
   pinning: Reason,
 ): Pick<RegionPlan, "personal" | "public"> {
-  if (pinning.effect === "DENY") {
-    const denied = outcome([pinning], [pinning], true);
-    return { personal: denied, public: denied };
-  }
   const { notes, transferModules, publicData } = policy.compliance;
   const transfer: Reason[] = [];
   for (const module of transferModules) {
     const reason = module.transfer!(policy, region);
     if (reason !== undefined) transfer.push(reason);
+  }
+  if (pinning.effect === "DENY") {
+    return {
+      personal: outcome([pinning], [pinning], true, [pinning, ...notes, ...transfer]),
+      public: outcome([pinning], [pinning], true, publicData === undefined ? [pinning, ...notes] : [pinning, ...notes, publicData]),
+    };
   }
   const pinned = [pinning];
   return {
@@ -100,8 +108,14 @@ function stepsOutcomes(
   };
 }
 
-function outcome(reasons: Reason[], regionReasons: Reason[], denied: boolean): StepsOutcome {
-  return Object.freeze({ reasons: Object.freeze(reasons), regionReasons: Object.freeze(regionReasons), denied });
+function outcome(reasons: Reason[], regionReasons: Reason[], denied: boolean, withPinningWaived?: Reason[]): StepsOutcome {
+  const frozen = Object.freeze(reasons);
+  return Object.freeze({
+    reasons: frozen,
+    regionReasons: Object.freeze(regionReasons),
+    denied,
+    withPinningWaived: withPinningWaived === undefined ? frozen : Object.freeze(withPinningWaived),
+  });
 }
 
 function chooseProvider(policy: EffectivePolicy, region: Region, base: Routing): InferenceOutcome {

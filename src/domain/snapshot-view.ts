@@ -1,3 +1,4 @@
+import type { EmergencyOverride } from "./emergency-override.js";
 import type { EffectivePolicy } from "./policy.js";
 import type { Region } from "./region.js";
 
@@ -17,4 +18,6 @@ export interface SnapshotView {
   effectivePolicy(tenantId: string, learnerId: string): EffectivePolicy | undefined;
   /** The configured default region for unpinned tenants, or undefined (fail closed). */
   readonly defaultRegion: string | undefined;
+  /** The tenant's ACTIVE emergency overrides (expiry is still checked against the decision's time). */
+  overridesFor(tenantId: string): readonly EmergencyOverride[];
 }

@@ -1,5 +1,6 @@
 import type { ComplianceSettings } from "../domain/frameworks/compliance-settings.js";
 import { mergeEffectivePolicy } from "../domain/effective-policy.js";
+import type { EmergencyOverride } from "../domain/emergency-override.js";
 import type { EffectivePolicy, StoredPolicy } from "../domain/policy.js";
 import type { Region } from "../domain/region.js";
 import type { SnapshotView } from "../domain/snapshot-view.js";
@@ -20,12 +21,16 @@ export interface SnapshotInput {
   readonly regions: readonly Region[];
   /** Operator-set statuses that override the catalog's. */
   readonly regionStatuses?: readonly RegionStatusRecord[];
+  /** Emergency overrides; only ACTIVE ones are kept (expiry is checked per decision). */
+  readonly overrides?: readonly EmergencyOverride[];
   readonly policies: readonly StoredPolicy[];
   readonly defaultRegion: string | undefined;
   /** Settings of the framework rules (the COPPA retention cap); defaults apply when absent. */
   readonly compliance?: Partial<ComplianceSettings>;
   readonly builtAt: number;
 }
+
+const NO_OVERRIDES: readonly EmergencyOverride[] = Object.freeze([]);
 
 interface TenantEntry {
   /** Effective policy for tenant-level data and for learners without a policy of their own. */
@@ -73,6 +78,13 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     }),
   );
   const regions = Object.freeze([...regionById.values()]);
+  const overridesByTenant = new Map<string, EmergencyOverride[]>();
+  for (const override of input.overrides ?? []) {
+    if (override.status !== "ACTIVE") continue;
+    const list = overridesByTenant.get(override.tenantId) ?? [];
+    list.push(Object.freeze(override));
+    overridesByTenant.set(override.tenantId, list);
+  }
   return Object.freeze({
     version: input.version,
     builtAt: input.builtAt,
@@ -81,6 +93,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     regions,
     defaultRegion: input.defaultRegion,
     region: (id: string) => regionById.get(id),
+    overridesFor: (tenantId: string) => overridesByTenant.get(tenantId) ?? NO_OVERRIDES,
     effectivePolicy(tenantId: string, learnerId: string): EffectivePolicy | undefined {
       const found = tenants.get(tenantId);
       if (found === undefined) return undefined;

@@ -2,6 +2,7 @@ import { DEFAULT_REGIONS } from "../../src/domain/default-region-catalog.js";
 import { mergeEffectivePolicy } from "../../src/domain/effective-policy.js";
 import type { EffectivePolicy, PolicyFields, StoredPolicy } from "../../src/domain/policy.js";
 import type { ComplianceSettings } from "../../src/domain/frameworks/compliance-settings.js";
+import type { EmergencyOverride } from "../../src/domain/emergency-override.js";
 import type { Region } from "../../src/domain/region.js";
 import type { SnapshotView } from "../../src/domain/snapshot-view.js";
 import type { RegionStatus } from "../../src/domain/vocabulary.js";
@@ -14,6 +15,8 @@ export interface FakeSnapshotOptions {
   readonly statuses?: Readonly<Record<string, RegionStatus | readonly [RegionStatus, string]>>;
   /** Passed to mergeEffectivePolicy (the COPPA retention cap). */
   readonly settings?: Partial<ComplianceSettings>;
+  /** Emergency overrides, any status (the view hands out the ACTIVE ones, as the snapshot does). */
+  readonly overrides?: readonly EmergencyOverride[];
 }
 
 /**
@@ -39,6 +42,7 @@ export function fakeSnapshotView(
     regions,
     region: (id) => regionById.get(id),
     defaultRegion: options.defaultRegion,
+    overridesFor: (tenantId) => (options.overrides ?? []).filter((o) => o.tenantId === tenantId && o.status === "ACTIVE"),
     effectivePolicy(tenantId, learnerId) {
       return merged.get(`${tenantId}\u0000${learnerId}`) ?? merged.get(`${tenantId}\u0000`);
     },
