@@ -1,0 +1,140 @@
+// `npm run bench:propagation`: three replicas in processes of their own on one Postgres database and one Redis
+// channel. Each write goes to the next replica in turn; the bench times, from sending the write, how long until every
+// replica serves the new snapshot version (each replica is polled with ListRegions, which never triggers a catch-up,
+// so a change can only arrive over the bus). Results: printed, and bench/results/propagation.json.
+// Knobs: BENCH_WRITES=300, BENCH_WRITE_GAP_MS=20 (pause between writes), BENCH_POSTGRES_URL, BENCH_REDIS_URL.
+import { randomBytes } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createClient, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { AdminService } from "../gen/residency/v1/admin_service_pb.js";
+import { ResidencyService } from "../gen/residency/v1/residency_service_pb.js";
+import { mintToken } from "../src/auth/mint-token.js";
+import { describeMachine, machineInfo } from "./machine.js";
+import { BENCH_REDIS_URL, benchChannel, createBenchDatabase, startReplica, type Replica } from "./replica-cluster.js";
+import { formatNs, summarize, textTable, type LatencySummary } from "./stats.js";
+
+const TARGET_P99_MS = 25;
+const here = dirname(fileURLToPath(import.meta.url));
+const log = (line = ""): void => void process.stdout.write(`${line}\n`);
+
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name}="${raw}": must be a whole number`);
+  return value;
+}
+
+async function main(): Promise<void> {
+  const writes = envInt("BENCH_WRITES", 300);
+  const gapMs = envInt("BENCH_WRITE_GAP_MS", 20);
+  log("residency propagation bench (issue #4): 3 replicas, Postgres + Redis");
+  log(describeMachine(machineInfo()));
+
+  const secretKey = randomBytes(32).toString("hex");
+  const db = await createBenchDatabase("residency_bench_propagation");
+  const replicas: Replica[] = [];
+  try {
+    const env = {
+      DATABASE_URL: db.url,
+      REDIS_URL: BENCH_REDIS_URL,
+      REDIS_CHANNEL: benchChannel(),
+      SECRET_KEY: secretKey,
+      LOG_LEVEL: "warn",
+    };
+    // The first migrates the empty database; the others find nothing pending.
+    replicas.push(await startReplica("r0", { ...env, LOG_LEVEL: "info" }));
+    replicas.push(...(await Promise.all(["r1", "r2"].map((name) => startReplica(name, { ...env, LOG_LEVEL: "info" })))));
+    const token = await mintToken({ secretKey, subject: "bench", roles: ["admin"], tenants: ["*"], ttlSeconds: 3600, now: Date.now() });
+    const auth: Interceptor = (next) => (req) => {
+      req.header.set("authorization", `Bearer ${token}`);
+      return next(req);
+    };
+    const clients = replicas.map((r) => {
+      const transport = createGrpcTransport({ baseUrl: r.baseUrl, interceptors: [auth] });
+      return { admin: createClient(AdminService, transport), residency: createClient(ResidencyService, transport) };
+    });
+    const versionOf = async (i: number) => Number((await clients[i]!.residency.listRegions({})).snapshotVersion);
+
+    let { policy } = await clients[0]!.admin.createPolicy({ policy: { tenantId: "bench-edu", primaryRegion: "us-east", allowedRegions: ["us-west"] } });
+    let version = await versionOf(0);
+    for (let i = 0; i < 3; i++) while ((await versionOf(i)) < version);
+    // Warm-up: connections, JIT.
+    for (let i = 0; i < 20; i++) {
+      ({ policy } = await clients[i % 3]!.admin.updatePolicy({ policy: { ...policy!, emergencyContact: `warm-${i}` }, expectedVersion: policy!.version }));
+      version++;
+    }
+    for (let i = 0; i < 3; i++) while ((await versionOf(i)) < version);
+
+    const everyReplica = new Float64Array(writes);
+    const writerAck = new Float64Array(writes);
+    const othersAfterAck = new Float64Array(writes);
+    let pollsTotal = 0;
+    for (let n = 0; n < writes; n++) {
+      const writer = n % 3;
+      const target = version + 1; // the bench is the only writer: versions are consecutive
+      const started = process.hrtime.bigint();
+      const write = clients[writer]!.admin.updatePolicy({
+        policy: { ...policy!, emergencyContact: `dpo-${n}@bench.example` },
+        expectedVersion: policy!.version,
+      });
+      const seen = replicas.map(async (_, i) => {
+        for (;;) {
+          pollsTotal++;
+          if ((await versionOf(i)) >= target) return process.hrtime.bigint();
+        }
+      });
+      ({ policy } = await write);
+      const acked = process.hrtime.bigint();
+      const times = await Promise.all(seen);
+      version = target;
+      const last = times.reduce((a, b) => (b > a ? b : a));
+      everyReplica[n] = Number(last - started);
+      writerAck[n] = Number(acked - started);
+      const lastOther = times.filter((_, i) => i !== writer).reduce((a, b) => (b > a ? b : a));
+      othersAfterAck[n] = Math.max(0, Number(lastOther - acked));
+      if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
+    }
+
+    const results = {
+      writes,
+      writeGapMs: gapMs,
+      pollsPerWrite: pollsTotal / writes,
+      everyReplicaServes: summarize(everyReplica),
+      writerAcknowledges: summarize(writerAck),
+      othersAfterWriterAck: summarize(othersAfterAck),
+    };
+    log();
+    log(
+      textTable(
+        ["from sending the write until…", "p50", "p90", "p99", "max"],
+        [
+          row("every replica of 3 serves it", results.everyReplicaServes),
+          row("the writer acknowledges it", results.writerAcknowledges),
+          row("(others, after the ack)", results.othersAfterWriterAck),
+        ],
+      ),
+    );
+    const p99Ms = results.everyReplicaServes.p99 / 1e6;
+    log();
+    log(`${writes} writes, ${results.pollsPerWrite.toFixed(1)} ListRegions polls per write over 3 replicas`);
+    log(`p99 propagation ${p99Ms.toFixed(2)} ms: ${p99Ms < TARGET_P99_MS ? "meets" : "MISSES"} the ${TARGET_P99_MS} ms target`);
+    await mkdir(join(here, "results"), { recursive: true });
+    await writeFile(join(here, "results", "propagation.json"), `${JSON.stringify({ machine: machineInfo(), ...results }, null, 2)}\n`);
+  } finally {
+    await Promise.all(replicas.map((r) => r.stop()));
+    await db.drop();
+  }
+}
+
+function row(label: string, s: LatencySummary): string[] {
+  return [label, formatNs(s.p50), formatNs(s.p90), formatNs(s.p99), formatNs(s.max)];
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
