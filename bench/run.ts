@@ -7,6 +7,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { useNodeTextEncoding } from "../src/api/node-text-encoding.js";
 import { HOT_SET, runDecideBench, type DecideBenchResult } from "./decide-bench.js";
 import { abortGrpcBench, runGrpcBench, type GrpcBenchResult, type Level, type ListenerResult } from "./grpc-bench.js";
 import { h2loadVersion, killH2load } from "./h2load.js";
@@ -35,6 +36,8 @@ function envInt(name: string, fallback: number): number {
 }
 
 async function main(): Promise<void> {
+  // The server's UTF-8 codec for protobuf-es (createApp does the same), so part 1b measures what it runs.
+  useNodeTextEncoding();
   const only = process.env.BENCH_ONLY;
   if (only !== undefined && only !== "" && only !== "decide" && only !== "grpc") throw new Error(`BENCH_ONLY="${only}": use decide or grpc`);
   const started = performance.now();

@@ -94,7 +94,15 @@ export function decide(view: SnapshotView, request: DecisionRequest, now: number
       }
       override ??= coveringOverride(view, request, policy, target, now, inference.reasons);
       if (override === undefined) return deny(view, request, policy, judgedId, reasons, publicData);
-      routing = { ...judged.routing, inferenceProvider: provider.id, inferenceEndpoint: provider.endpoint };
+      const base = judged.routing;
+      routing = {
+        region: base.region,
+        storageBucket: base.storageBucket,
+        storageEndpoint: base.storageEndpoint,
+        searchEndpoint: base.searchEndpoint,
+        inferenceProvider: provider.id,
+        inferenceEndpoint: provider.endpoint,
+      };
     } else {
       routing = inference.routing;
     }

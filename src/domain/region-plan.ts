@@ -71,9 +71,11 @@ function buildRegionPlan(policy: EffectivePolicy, region: Region): RegionPlan {
   const pinning = pinningReason(pinningVerdict(policy, region.id), policy, region.id);
   const routing = routingTo(region, undefined);
   let inference: InferenceOutcome | undefined;
+  const steps = stepsOutcomes(policy, region, pinning);
   const plan: RegionPlan = {
     region,
-    ...stepsOutcomes(policy, region, pinning),
+    personal: steps.personal,
+    public: steps.public,
     routing,
     inference: () => (inference ??= chooseProvider(policy, region, routing)),
   };
@@ -187,7 +189,14 @@ function selected(policy: EffectivePolicy, region: Region, provider: InferencePr
   return Object.freeze({
     provider,
     reasons: Object.freeze([reason]),
-    routing: Object.freeze({ ...base, inferenceProvider: provider.id, inferenceEndpoint: provider.endpoint }),
+    routing: Object.freeze({
+      region: base.region,
+      storageBucket: base.storageBucket,
+      storageEndpoint: base.storageEndpoint,
+      searchEndpoint: base.searchEndpoint,
+      inferenceProvider: provider.id,
+      inferenceEndpoint: provider.endpoint,
+    }),
     overridableProvider: undefined,
   });
 }
