@@ -1,17 +1,27 @@
 import { toConnectError, type ErrorLogger } from "./connect-error-mapping.js";
 import type { HandlerMiddleware } from "./handler-middleware.js";
 
-/** Domain errors leave every handler as Connect errors, on whichever listener. */
+/**
+ * Domain errors leave every handler as Connect errors, on whichever listener. A synchronous handler stays
+ * synchronous (no promise added), so the listeners can answer it without a microtask hop.
+ */
 export function errorMappingMiddleware(logger: ErrorLogger): HandlerMiddleware {
   return (next, method) =>
     method.methodKind === "server_streaming"
       ? (request, context) => mapStreamErrors(next(request, context) as AsyncIterable<unknown>, logger)
-      : async (request, context) => {
+      : (request, context) => {
+          let result: unknown;
           try {
-            return await next(request, context);
+            result = next(request, context);
           } catch (err) {
             throw toConnectError(err, logger);
           }
+          if (result instanceof Promise) {
+            return result.catch((err: unknown) => {
+              throw toConnectError(err, logger);
+            });
+          }
+          return result;
         };
 }
 
