@@ -2,7 +2,8 @@
 // channel. Each write goes to the next replica in turn; the bench times, from sending the write, how long until every
 // replica serves the new snapshot version (each replica is polled with ListRegions, which never triggers a catch-up,
 // so a change can only arrive over the bus). Results: printed, and bench/results/propagation.json.
-// Knobs: BENCH_WRITES=300, BENCH_WRITE_GAP_MS=20 (pause between writes), BENCH_POSTGRES_URL, BENCH_REDIS_URL.
+// Knobs: BENCH_WRITES=300, BENCH_WRITE_GAP_MS=20 (pause between writes), BENCH_POLL_GAP_MS=1 (pause between two
+// polls of a replica, so that the polling does not starve the replicas of CPU), BENCH_POSTGRES_URL, BENCH_REDIS_URL.
 import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -31,6 +32,7 @@ function envInt(name: string, fallback: number): number {
 async function main(): Promise<void> {
   const writes = envInt("BENCH_WRITES", 300);
   const gapMs = envInt("BENCH_WRITE_GAP_MS", 20);
+  const pollGapMs = envInt("BENCH_POLL_GAP_MS", 1);
   log("residency propagation bench (issue #4): 3 replicas, Postgres + Redis");
   log(describeMachine(machineInfo()));
 
@@ -85,6 +87,7 @@ async function main(): Promise<void> {
         for (;;) {
           pollsTotal++;
           if ((await versionOf(i)) >= target) return process.hrtime.bigint();
+          if (pollGapMs > 0) await new Promise((resolve) => setTimeout(resolve, pollGapMs));
         }
       });
       ({ policy } = await write);
@@ -102,6 +105,7 @@ async function main(): Promise<void> {
     const results = {
       writes,
       writeGapMs: gapMs,
+      pollGapMs,
       pollsPerWrite: pollsTotal / writes,
       everyReplicaServes: summarize(everyReplica),
       writerAcknowledges: summarize(writerAck),

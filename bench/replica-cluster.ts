@@ -50,7 +50,9 @@ export interface Replica {
 /** Starts a replica and resolves once it logs "residency is serving". */
 export async function startReplica(name: string, env: Record<string, string>): Promise<Replica> {
   const dir = await mkdtemp(join(tmpdir(), "residency-bench-"));
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  // BENCH_NODE_ARGS: extra node flags for the replicas, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "src/main.ts"], {
     env: { ...process.env, HOST: "127.0.0.1", PORT: "0", GRPC_PORT: "0", METRICS_PORT: "0", DATA_DIR: dir, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -16,6 +16,16 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   /** Redis connection string; unset selects the in-process bus. */
   readonly redisUrl: string | undefined;
+  /** With DATABASE_URL: apply pending migrations at start (false: refuse to start while any is pending). @default true */
+  readonly runMigrations: boolean;
+  /** Redis pub/sub channel the replicas announce changes on; replicas of one deployment share it. @default "residency:changes" */
+  readonly redisChannel: string;
+  /** A replica that has heard nothing for this long asks the store for its change version and catches up. @default 30000 */
+  readonly snapshotMaxStalenessMs: number;
+  /** How long a request whose min_snapshot_version is ahead waits (triggering a catch-up) before FAILED_PRECONDITION. @default 200 */
+  readonly minSnapshotWaitMs: number;
+  /** The outbox relay's safety pass: publishes committed changes a writer did not (a crash, a bus outage). @default 5000 */
+  readonly outboxRelayIntervalMs: number;
   /** JSON or YAML file replacing the built-in region catalog. */
   readonly regionsFile: string | undefined;
   /** Region for tenants with no policy; unset fails closed (NO_POLICY). */
@@ -38,6 +48,67 @@ export interface Config {
   readonly metricsPort: number;
   /** OpenTelemetry tracing from the standard OTEL_* variables; undefined when off (nothing configured). */
   readonly tracing: TracingConfig | undefined;
+  /** The tamper-evident audit log's queue, batches and spool. */
+  readonly audit: AuditConfig;
+  /** NODE_ENV=production: refuses the built-in development secret (and a JWKS over plain http). */
+  readonly production: boolean;
+  /** How callers prove who they are: bearer JWTs, and optionally mTLS client certificates. */
+  readonly auth: AuthConfig;
+  /** TLS_CERT_FILE / TLS_KEY_FILE (/ TLS_CLIENT_CA_FILE) for both listeners; undefined: cleartext. */
+  readonly tls: TlsConfig | undefined;
+}
+
+/** Every RPC of the three residency services needs `authorization: Bearer <JWT>` (or a mapped client certificate). */
+export interface AuthConfig {
+  /**
+   * SECRET_KEY: the HS256 key tokens are signed and verified with (at least 32 bytes). @default the
+   * built-in development secret, which NODE_ENV=production refuses.
+   */
+  readonly secretKey: string;
+  /** True when SECRET_KEY is unset and the built-in development secret is in use. */
+  readonly developmentSecret: boolean;
+  /** JWT_JWKS_URL: RS256 / ES256 tokens are also accepted, verified with the keys published there. */
+  readonly jwksUrl: string | undefined;
+  /** JWT_JWKS_FILE: RS256 / ES256 tokens are also accepted, verified with the keys of this JSON file. */
+  readonly jwksFile: string | undefined;
+  /** JWT_ISSUER: the required `iss`; unset: not checked. */
+  readonly issuer: string | undefined;
+  /** JWT_AUDIENCE (comma-separated): `aud` must name one of them; unset: not checked. */
+  readonly audience: readonly string[] | undefined;
+  /** JWT_CLOCK_TOLERANCE_SECONDS: leeway on `exp` and `nbf`. @default 5 */
+  readonly clockToleranceSeconds: number;
+  /** MTLS_PRINCIPALS_FILE: JSON or YAML mapping client-certificate CNs to roles and tenants (needs TLS_CLIENT_CA_FILE). */
+  readonly mtlsPrincipalsFile: string | undefined;
+}
+
+export interface TlsConfig {
+  /** TLS_CERT_FILE: PEM certificate chain of both listeners. */
+  readonly certFile: string;
+  /** TLS_KEY_FILE: PEM private key. */
+  readonly keyFile: string;
+  /** TLS_CLIENT_CA_FILE: PEM CA bundle; set, both listeners require client certificates it signed (mTLS). */
+  readonly clientCaFile: string | undefined;
+}
+
+/**
+ * The secret used when SECRET_KEY is unset: anyone who reads this file can mint tokens with it, so the
+ * service warns loudly and NODE_ENV=production refuses it.
+ */
+export const DEVELOPMENT_SECRET_KEY = "residency-development-secret-do-not-use-in-production";
+
+/** HS256 keys shorter than this are refused (RFC 7518 §3.2: the key must be at least the hash size). */
+export const MIN_SECRET_KEY_BYTES = 32;
+
+/** Every decision and admin change is recorded; these bound how (issue #6). */
+export interface AuditConfig {
+  /** AUDIT_SPOOL_DIR: local append-only files holding records while the database is unavailable. @default "<DATA_DIR>/audit-spool" */
+  readonly spoolDir: string;
+  /** AUDIT_QUEUE_MAX: records waiting to be written; when full, decisions are shed with UNAVAILABLE. @default 100000 */
+  readonly queueMax: number;
+  /** AUDIT_BATCH_SIZE: most records per database write. @default 500 */
+  readonly batchSize: number;
+  /** AUDIT_FLUSH_MS: longest a record waits in the queue before its batch is written. @default 100 */
+  readonly flushIntervalMs: number;
 }
 
 export type TraceExporterKind = "otlp" | "console";
@@ -87,9 +158,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     }
     return value;
   };
-  const bool = (name: string): boolean => {
+  const bool = (name: string, fallback = false): boolean => {
     const raw = text(name)?.toLowerCase();
-    if (raw === undefined) return false;
+    if (raw === undefined) return fallback;
     if (["1", "true", "yes", "on"].includes(raw)) return true;
     if (["0", "false", "no", "off"].includes(raw)) return false;
     problems.push(`${name}="${env[name]}": must be true or false`);
@@ -112,7 +183,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
     problems.push("REDIS_URL: must start with redis:// or rediss://");
   }
+  const redisChannel = text("REDIS_CHANNEL") ?? "residency:changes";
+  if (redisChannel.length > 256 || /\s/.test(redisChannel)) {
+    problems.push(`REDIS_CHANNEL="${redisChannel.slice(0, 64)}": must be at most 256 characters without spaces`);
+  }
 
+  const production = text("NODE_ENV")?.toLowerCase() === "production";
   const config: Config = {
     host: text("HOST") ?? "0.0.0.0",
     port: int("PORT", 8000, 0, 65535),
@@ -120,6 +196,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     dataDir: text("DATA_DIR") ?? "./data",
     databaseUrl,
     redisUrl,
+    runMigrations: bool("RUN_MIGRATIONS", true),
+    redisChannel,
+    snapshotMaxStalenessMs: int("SNAPSHOT_MAX_STALENESS_MS", 30_000, 100, 3_600_000),
+    minSnapshotWaitMs: int("MIN_SNAPSHOT_WAIT_MS", 200, 0, 10_000),
+    outboxRelayIntervalMs: int("OUTBOX_RELAY_INTERVAL_MS", 5_000, 100, 3_600_000),
     regionsFile: text("REGIONS_FILE"),
     defaultRegion: text("DEFAULT_REGION"),
     corsAllowedOrigins: (text("CORS_ORIGINS") ?? "*").split(",").map((o) => o.trim()).filter(Boolean),
@@ -131,7 +212,19 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     coppaRetentionCapDays: int("COPPA_RETENTION_CAP_DAYS", 365, 1, 36_500),
     metricsPort: int("METRICS_PORT", 8001, 0, 65535),
     tracing: tracingConfig(text, bool, problems),
+    audit: {
+      spoolDir: text("AUDIT_SPOOL_DIR") ?? `${(text("DATA_DIR") ?? "./data").replace(/\/+$/, "")}/audit-spool`,
+      queueMax: int("AUDIT_QUEUE_MAX", 100_000, 1, 10_000_000),
+      batchSize: int("AUDIT_BATCH_SIZE", 500, 1, 10_000),
+      flushIntervalMs: int("AUDIT_FLUSH_MS", 100, 1, 60_000),
+    },
+    production,
+    auth: authConfig(text, int, production, problems),
+    tls: tlsConfig(text, problems),
   };
+  if (config.auth.mtlsPrincipalsFile !== undefined && config.tls?.clientCaFile === undefined) {
+    problems.push("MTLS_PRINCIPALS_FILE: needs TLS_CLIENT_CA_FILE (client certificates are only trusted when the listeners verify them)");
+  }
   if (config.port !== 0 && config.port === config.grpcPort) {
     problems.push(`PORT and GRPC_PORT are both ${config.port}: the two listeners need different ports`);
   }
@@ -151,6 +244,55 @@ function s3Credentials(text: (name: string) => string | undefined, problems: str
     return undefined;
   }
   return { accessKeyId, secretAccessKey, sessionToken: text("AWS_SESSION_TOKEN") };
+}
+
+function authConfig(
+  text: (name: string) => string | undefined,
+  int: (name: string, fallback: number, min: number, max: number) => number,
+  production: boolean,
+  problems: string[],
+): AuthConfig {
+  const given = text("SECRET_KEY");
+  if (given !== undefined && Buffer.byteLength(given, "utf8") < MIN_SECRET_KEY_BYTES) {
+    problems.push(`SECRET_KEY: must be at least ${MIN_SECRET_KEY_BYTES} bytes (got ${Buffer.byteLength(given, "utf8")}); generate one with: openssl rand -base64 48`);
+  }
+  const developmentSecret = given === undefined || given === DEVELOPMENT_SECRET_KEY;
+  if (production && developmentSecret) {
+    problems.push("SECRET_KEY: NODE_ENV=production refuses the built-in development secret; set SECRET_KEY to a random value of at least 32 bytes");
+  }
+  const jwksUrl = text("JWT_JWKS_URL");
+  const jwksFile = text("JWT_JWKS_FILE");
+  if (jwksUrl !== undefined && jwksFile !== undefined) problems.push("JWT_JWKS_URL and JWT_JWKS_FILE: set one or the other, not both");
+  if (jwksUrl !== undefined) {
+    if (!/^https?:\/\/[^/]/.test(jwksUrl) || !URL.canParse(jwksUrl)) problems.push(`JWT_JWKS_URL="${jwksUrl}": must be an http:// or https:// URL`);
+    else if (production && !jwksUrl.startsWith("https://")) problems.push("JWT_JWKS_URL: NODE_ENV=production needs an https:// URL (keys fetched over plain http could be replaced in transit)");
+  }
+  const audience = text("JWT_AUDIENCE")?.split(",").map((a) => a.trim()).filter(Boolean);
+  return {
+    secretKey: given ?? DEVELOPMENT_SECRET_KEY,
+    developmentSecret,
+    jwksUrl,
+    jwksFile,
+    issuer: text("JWT_ISSUER"),
+    audience: audience !== undefined && audience.length > 0 ? audience : undefined,
+    clockToleranceSeconds: int("JWT_CLOCK_TOLERANCE_SECONDS", 5, 0, 300),
+    mtlsPrincipalsFile: text("MTLS_PRINCIPALS_FILE"),
+  };
+}
+
+function tlsConfig(text: (name: string) => string | undefined, problems: string[]): TlsConfig | undefined {
+  const certFile = text("TLS_CERT_FILE");
+  const keyFile = text("TLS_KEY_FILE");
+  const clientCaFile = text("TLS_CLIENT_CA_FILE");
+  if (certFile === undefined && keyFile === undefined) {
+    if (clientCaFile !== undefined) problems.push("TLS_CLIENT_CA_FILE: needs TLS_CERT_FILE and TLS_KEY_FILE (mTLS is TLS with client certificates)");
+    return undefined;
+  }
+  if (certFile === undefined || keyFile === undefined) {
+    problems.push("TLS_CERT_FILE and TLS_KEY_FILE: set both or neither");
+    return undefined;
+  }
+  return { certFile, keyFile, clientCaFile };
 }
 
 const TRACE_EXPORTERS: readonly string[] = ["otlp", "console", "none"];

@@ -1,16 +1,23 @@
 // The composition root: every adapter is built here from one typed Config and handed in. Nothing else
 // constructs adapters or reads the environment.
 import type { SpanExporter } from "@opentelemetry/sdk-trace-node";
-import { AuditService } from "../gen/residency/v1/audit_service_pb.js";
 import { adminHandlers } from "./api/admin-handlers.js";
+import { auditHandlers } from "./api/audit-handlers.js";
+import { authMiddleware } from "./api/auth-middleware.js";
+import { createCallAuthenticator } from "./api/authenticate-call.js";
 import { errorMappingMiddleware } from "./api/error-mapping-middleware.js";
 import { applyMiddleware } from "./api/handler-middleware.js";
 import { requestIdMiddleware } from "./api/request-id.js";
+import { useNodeTextEncoding } from "./api/node-text-encoding.js";
 import { createDecisionResponder } from "./api/decision-responder.js";
 import { residencyHandlers } from "./api/residency-handlers.js";
-import { registration } from "./api/service-handlers.js";
-import type { ChangeEvent } from "./bus/change-bus.js";
-import { createInProcessBus } from "./bus/in-process-bus.js";
+import { withUnimplementedStubs } from "./api/unimplemented-handlers.js";
+import { createAuditLog, type AuditLog } from "./audit/audit-log.js";
+import { loadJwksFile } from "./auth/load-jwks-file.js";
+import { loadMtlsPrincipals, type CertificatePrincipals } from "./auth/load-mtls-principals.js";
+import { mintToken } from "./auth/mint-token.js";
+import { createTokenVerifier } from "./auth/token-verifier.js";
+import { createVerifiedTokenCache } from "./auth/verified-token-cache.js";
 import { loadRegionCatalog } from "./catalog/load-region-catalog.js";
 import { ConfigError, type Config } from "./config.js";
 import { DEFAULT_REGIONS } from "./domain/default-region-catalog.js";
@@ -19,9 +26,8 @@ import { loadDemoData } from "./demo/load-demo-data.js";
 import { createPolicyService, type PolicyService } from "./policies/policy-service.js";
 import { createS3ObjectUrlSigner } from "./presign/s3-object-url-signer.js";
 import { createRegionStatusService } from "./regions/region-status-service.js";
-import { buildSnapshot } from "./snapshot/snapshot.js";
-import { createSnapshotHolder, type SnapshotHolder } from "./snapshot/snapshot-holder.js";
-import { createSqlitePolicyStore } from "./store/sqlite/sqlite-policy-store.js";
+import { createReplication } from "./replication/replication.js";
+import type { SnapshotHolder } from "./snapshot/snapshot-holder.js";
 import { healthRoutes } from "./telemetry/health-routes.js";
 import { createLogger, type Logger } from "./telemetry/logger.js";
 import { createMetrics, type ResidencyMetrics } from "./telemetry/metrics.js";
@@ -33,6 +39,7 @@ import { createTracing } from "./telemetry/tracing.js";
 import { createConnectListener } from "./transport/connect-listener.js";
 import { createGrpcListener } from "./transport/grpc-listener.js";
 import { createHealthState } from "./transport/health-state.js";
+import { loadTlsMaterial } from "./transport/tls-material.js";
 
 export interface App {
   /** Loads the first snapshot, then opens both listeners and the metrics one; resolves with the bound ports. */
@@ -44,6 +51,8 @@ export interface App {
   readonly policies: PolicyService;
   /** Prometheus metrics; later adapters (audit, bus, overrides) report through its setters. */
   readonly metrics: ResidencyMetrics;
+  /** The audit log: every decision and admin change, hash-chained. */
+  readonly audit: AuditLog;
 }
 
 export interface AppOptions {
@@ -56,62 +65,68 @@ export interface AppOptions {
 
 /** How long a write waits for this replica's snapshot to include it before answering anyway. */
 const READ_YOUR_WRITES_TIMEOUT_MS = 5_000;
+/** Lifetime of the admin token logged at start when the development secret is in use. */
+const DEVELOPMENT_TOKEN_TTL_SECONDS = 24 * 3600;
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  useNodeTextEncoding();
   const serviceVersion = readServiceVersion();
   const tracing = createTracing({ config: config.tracing, serviceVersion, exporter: options.spanExporter });
   const logger = options.logger ?? createLogger(config.logLevel, { traceId: tracing?.currentTraceId });
   const clock = options.clock ?? Date.now;
-  if (config.databaseUrl !== undefined || config.redisUrl !== undefined) {
-    throw new ConfigError([
-      "DATABASE_URL / REDIS_URL: production mode (Postgres and Redis) is not available in this version; unset them to use the embedded store",
-    ]);
-  }
   const regions = config.regionsFile ? await loadRegionCatalog(config.regionsFile) : DEFAULT_REGIONS;
   checkDefaultRegion(config, regions);
+  const tls = config.tls === undefined ? undefined : await loadTlsMaterial(config.tls);
+  const certificatePrincipals: CertificatePrincipals =
+    config.auth.mtlsPrincipalsFile === undefined ? new Map() : await loadMtlsPrincipals(config.auth.mtlsPrincipalsFile);
+  const jwks =
+    config.auth.jwksUrl !== undefined
+      ? { url: config.auth.jwksUrl }
+      : config.auth.jwksFile !== undefined
+        ? { keys: await loadJwksFile(config.auth.jwksFile) }
+        : undefined;
 
-  const sqliteStore = createSqlitePolicyStore({ dataDir: config.dataDir });
-  const store = tracing === undefined ? sqliteStore : tracedPolicyStore(sqliteStore, tracing, "sqlite");
-  const bus = createInProcessBus();
-  const snapshots = createSnapshotHolder({
+  // DATABASE_URL / REDIS_URL select Postgres and Redis; without them, the embedded SQLite store and in-process bus.
+  const replication = createReplication({
+    config,
+    regions,
+    clock,
     logger,
-    load: async () => {
-      const data = await store.loadSnapshotData();
-      return buildSnapshot({
-        version: data.changeVersion,
-        regions,
-        policies: data.policies,
-        regionStatuses: data.regionStatuses,
-        defaultRegion: config.defaultRegion,
-        compliance: { coppaRetentionCapDays: config.coppaRetentionCapDays },
-        builtAt: clock(),
-      });
-    },
+    decorateStore: (store, kind) => (tracing === undefined ? store : tracedPolicyStore(store, tracing, kind)),
+    observePropagationLag: (seconds) => metrics.observePropagationLag(seconds),
+    readYourWritesTimeoutMs: READ_YOUR_WRITES_TIMEOUT_MS,
   });
-  bus.subscribe((event) => {
-    if (!snapshots.loaded || event.version > snapshots.current().version) {
-      // A failed reload keeps the last good snapshot and is logged by the holder.
-      snapshots.refresh().catch(() => undefined);
-    }
-  });
+  const { store, snapshots, announce } = replication;
 
   const regionById = new Map(regions.map((r) => [r.id, r]));
-  const announce = async (change: ChangeEvent) => {
-    await bus.publish(change);
-    if (!(await snapshots.waitForVersion(change.version, READ_YOUR_WRITES_TIMEOUT_MS))) {
-      logger.warn({ snapshot_version: change.version }, "committed change not yet in this replica's snapshot");
-    }
-  };
   const policies = createPolicyService({ store, clock, regions: regionById, announce });
   const regionStatus = createRegionStatusService({ store, clock, regions: regionById, snapshots, announce });
 
   const metrics = createMetrics({ regionIds: regions.map((r) => r.id), snapshots, clock });
-  const middleware = [requestIdMiddleware, ...telemetryMiddleware({ tracing, metrics, logger }), errorMappingMiddleware(logger)];
+  // Decisions are queued for the audit writer; admin changes are chained in their own write transaction.
+  const audit = createAuditLog({
+    store: replication.auditStore,
+    settings: config.audit,
+    metrics,
+    logger,
+    ...(tracing === undefined ? {} : { traced: (name, attributes, fn) => tracing.inSpan(name, attributes, fn) }),
+  });
+  const authenticate = createCallAuthenticator({
+    verify: createTokenVerifier({ ...config.auth, jwks, clock }),
+    cache: createVerifiedTokenCache({ clock }),
+    certificatePrincipals,
+  });
+  const middleware = [
+    requestIdMiddleware,
+    ...telemetryMiddleware({ tracing, metrics, logger }),
+    errorMappingMiddleware(logger),
+    authMiddleware({ authenticate, logger }),
+  ];
   const registrations = [
-    residencyHandlers({ snapshots, respond: createDecisionResponder(clock), signer: createS3ObjectUrlSigner(config.s3Credentials) }),
+    residencyHandlers({ snapshots, awaitVersion: replication.awaitVersion, respond: createDecisionResponder(clock, audit), signer: createS3ObjectUrlSigner(config.s3Credentials) }),
     adminHandlers({ policies, regionStatus }),
-    registration(AuditService, {}),
-  ].map((reg) => applyMiddleware(reg, middleware));
+    auditHandlers({ store: replication.auditStore, hub: audit.hub }),
+  ].map((reg) => applyMiddleware(withUnimplementedStubs(reg), middleware));
 
   const health = createHealthState();
   health.setAll("NOT_SERVING");
@@ -121,9 +136,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     port: config.port,
     corsAllowedOrigins: config.corsAllowedOrigins,
     health,
-    httpRoutes: healthRoutes({ health, snapshots, store, version: serviceVersion, clock, logger }),
+    httpRoutes: healthRoutes({ health, snapshots, store, version: serviceVersion, clock, logger, replication: replication.status }),
     logger,
     maxRequestBytes: config.maxRequestBytes,
+    tls,
   });
   const grpcListener = createGrpcListener({
     registrations,
@@ -132,20 +148,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     health,
     logger,
     maxRequestBytes: config.maxRequestBytes,
+    tls,
   });
 
   const metricsServer = createMetricsServer({ registry: metrics.registry, host: config.host, port: config.metricsPort, logger });
 
-  let opened = false;
   return {
     logger,
     snapshots,
     policies,
     metrics,
+    audit,
     async start() {
-      await store.open();
-      opened = true;
-      await snapshots.refresh();
+      await replication.start();
+      await audit.start();
       if (config.demoData) {
         const created = await loadDemoData(policies, "demo-data");
         logger.info({ created }, "demo data loaded (DEMO_DATA=true)");
@@ -156,17 +172,27 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         metricsServer.start(),
       ]);
       health.setAll("SERVING");
+      if (config.auth.developmentSecret) await announceDevelopmentSecret(config, logger, clock());
       logger.info(
-        { port, grpc_port: grpcPort, metrics_port: metricsPort, tracing: tracing !== undefined, snapshot_version: snapshots.current().version },
+        {
+          port,
+          grpc_port: grpcPort,
+          metrics_port: metricsPort,
+          tls: tls === undefined ? "off" : tls.clientCa === undefined ? "on" : "mtls",
+          tracing: tracing !== undefined,
+          snapshot_version: snapshots.current().version,
+        },
         "residency is serving",
       );
       return { port, grpcPort, metricsPort };
     },
     async stop() {
       health.setAll("NOT_SERVING");
+      audit.closeStreams(); // live audit streams end cleanly rather than hold the grace period
       await Promise.all([connectListener.stop(config.shutdownGraceMs), grpcListener.stop(config.shutdownGraceMs)]);
-      await bus.close();
-      if (opened) await store.close();
+      // Every decision is in: the queue goes to the database, or to the spool when it cannot be reached.
+      await audit.close();
+      await replication.stop();
       await metricsServer.stop();
       // Flushes the spans still buffered, the shutdown's own included.
       await tracing?.shutdown();
@@ -181,4 +207,31 @@ function checkDefaultRegion(config: Config, regions: readonly Region[]): void {
       `DEFAULT_REGION="${config.defaultRegion}": not in the region catalog (${regions.map((r) => r.id).join(", ")})`,
     ]);
   }
+}
+
+/**
+ * SECRET_KEY is unset: anyone can mint tokens with the built-in secret. Says so loudly, and hands the
+ * developer a ready admin token (every tenant, 24 h) so that the quick start works. The only token ever
+ * logged; NODE_ENV=production refuses to start in this state (config.ts).
+ */
+async function announceDevelopmentSecret(config: Config, logger: Logger, now: number): Promise<void> {
+  logger.warn(
+    {},
+    "SECRET_KEY IS NOT SET: tokens are signed with the built-in DEVELOPMENT secret, which anyone can read in the source. " +
+      "Never expose this instance; set SECRET_KEY (openssl rand -base64 48) for anything but local development.",
+  );
+  const token = await mintToken({
+    secretKey: config.auth.secretKey,
+    subject: "dev-admin",
+    roles: ["admin"],
+    tenants: ["*"],
+    ttlSeconds: DEVELOPMENT_TOKEN_TTL_SECONDS,
+    now,
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+  });
+  logger.warn(
+    { development_admin_token: token, expires_in_hours: DEVELOPMENT_TOKEN_TTL_SECONDS / 3600 },
+    "development admin token (roles: admin, tenants: *): send it as 'authorization: Bearer <token>'",
+  );
 }

@@ -5,7 +5,9 @@ import type { PolicyService } from "../policies/policy-service.js";
 import type { RegionStatusService } from "../regions/region-status-service.js";
 import { regionStatusMapping } from "./enum-mapping.js";
 import { regionToProto } from "./region-mapping.js";
-import { actorOf } from "./actor.js";
+import { authorOf } from "./author.js";
+import { requireTenant, seesTenant, visibleTenants } from "./call-principal.js";
+import type { CallContext } from "./call-context.js";
 import { decodePageToken, encodePageToken, pageSizeOf } from "./page-token.js";
 import { policyFieldsFromProto, policyToProto } from "./policy-mapping.js";
 import { registration, type ServiceRegistration } from "./service-handlers.js";
@@ -17,26 +19,31 @@ export function adminHandlers(deps: { policies: PolicyService; regionStatus: Reg
     async createPolicy(request, context) {
       const policy = requirePolicy(request.policy);
       const violations: FieldViolation[] = [];
+      requireTenant(context, policy.tenantId, "policy.tenant_id");
       const fields = policyFieldsFromProto(policy, "policy", violations);
-      const stored = await policies.create(fields, actorOf(context), violations);
+      const stored = await policies.create(fields, authorOf(context), violations);
       return { policy: policyToProto(stored) };
     },
 
-    async getPolicy(request) {
+    async getPolicy(request, context) {
       requireId(request.policyId, "policy_id");
       if (request.version < 0n) {
         throw new InvalidArgumentError([{ field: "version", rule: "range", message: "version must be 0 (current) or a positive version number" }]);
       }
-      const stored = await policies.get(request.policyId, request.version === 0n ? undefined : Number(request.version));
+      const version = request.version === 0n ? undefined : Number(request.version);
+      const stored = await policies.get(request.policyId, version, visibility(context));
       return { policy: policyToProto(stored) };
     },
 
-    async listPolicies(request) {
+    async listPolicies(request, context) {
       const limit = pageSizeOf(request.pageSize);
+      // Naming another tenant is refused; listing every tenant lists the caller's only.
+      if (request.tenantId !== "") requireTenant(context, request.tenantId);
+      const visible = visibleTenants(context);
       const position = decodePageToken(request.pageToken, request.tenantId);
       const after = position ? { tenantId: position[0] ?? "", learnerId: position[1] ?? "" } : undefined;
       // One extra row tells whether another page exists without a count query.
-      const rows = await policies.list({ tenantId: request.tenantId, limit: limit + 1, after });
+      const rows = await policies.list({ tenantId: request.tenantId, tenantIn: visible === "*" ? undefined : visible, limit: limit + 1, after });
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {
@@ -51,23 +58,28 @@ export function adminHandlers(deps: { policies: PolicyService; regionStatus: Reg
       requireVersion(request.expectedVersion);
       const violations: FieldViolation[] = [];
       const fields = policyFieldsFromProto(policy, "policy", violations);
-      const stored = await policies.update(policy.policyId, fields, Number(request.expectedVersion), actorOf(context), violations);
+      const stored = await policies.update(policy.policyId, fields, Number(request.expectedVersion), authorOf(context), violations, visibility(context));
       return { policy: policyToProto(stored) };
     },
 
     async setRegionStatus(request, context) {
       const status = regionStatusMapping.fromProto(request.status);
-      const region = await deps.regionStatus.set(request.region, status, request.reason, actorOf(context));
+      const region = await deps.regionStatus.set(request.region, status, request.reason, authorOf(context));
       return { region: regionToProto(region) };
     },
 
     async deletePolicy(request, context) {
       requireId(request.policyId, "policy_id");
       requireVersion(request.expectedVersion);
-      await policies.remove(request.policyId, Number(request.expectedVersion), actorOf(context));
+      await policies.remove(request.policyId, Number(request.expectedVersion), authorOf(context), visibility(context));
       return {};
     },
   });
+}
+
+/** Another tenant's policy is answered like a missing one. */
+function visibility(context: CallContext): (tenantId: string) => boolean {
+  return (tenantId) => seesTenant(context, tenantId);
 }
 
 function requirePolicy(policy: ResidencyPolicy | undefined): ResidencyPolicy {

@@ -1,10 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ResolveAccessRequest, ResolveAccessResponseSchema } from "../../gen/residency/v1/residency_service_pb.js";
+import { noopAuditSink, type AuditSink } from "../audit/audit-sink.js";
 import { decide } from "../domain/decide.js";
 import type { Decision, DecisionRequest } from "../domain/decision.js";
+import { UnavailableError } from "../domain/errors.js";
 import type { Snapshot } from "../snapshot/snapshot.js";
+import { actorOf } from "./actor.js";
+import type { CallContext } from "./call-context.js";
 import { decisionToProto } from "./decision-mapping.js";
+import { requestIdOf } from "./request-id.js";
 
 export interface Responded {
   readonly decision: Decision;
@@ -13,16 +18,38 @@ export interface Responded {
 }
 
 /**
- * Decides one validated request and shapes the answer. Every decision of every RPC (ResolveAccess, each
- * batch item, PresignObjectUrl) goes through one responder, which is where recording the decision hooks in.
+ * Decides one validated request, records it in the audit log and shapes the answer. Every decision of every RPC
+ * (ResolveAccess, each batch item, PresignObjectUrl) goes through one responder.
  */
-export type DecisionResponder = (snapshot: Snapshot, request: DecisionRequest, original: ResolveAccessRequest) => Responded;
+export type DecisionResponder = (
+  snapshot: Snapshot,
+  request: DecisionRequest,
+  original: ResolveAccessRequest,
+  context: CallContext,
+) => Responded;
 
-export function createDecisionResponder(clock: () => number): DecisionResponder {
-  return (snapshot, request) => {
+/**
+ * Recording only enqueues (no await, no I/O; one record object referencing what the call already holds). When
+ * the audit queue is full the decision is shed with UNAVAILABLE: an answer is never given without its record.
+ */
+export function createDecisionResponder(clock: () => number, audit: AuditSink = noopAuditSink): DecisionResponder {
+  return (snapshot, request, original, context) => {
     const decidedAt = clock();
     const decision = decide(snapshot, request, decidedAt);
-    const response = decisionToProto(decision, { decisionId: randomUUID(), snapshotVersion: snapshot.version, decidedAt });
+    const decisionId = randomUUID();
+    const recorded = audit.record({
+      kind: "DECISION",
+      time: decidedAt,
+      decisionId,
+      snapshotVersion: snapshot.version,
+      actor: actorOf(context),
+      requestId: requestIdOf(context),
+      request,
+      facts: original,
+      decision,
+    });
+    if (!recorded) throw new UnavailableError("the audit log cannot keep up: decision shed, retry with backoff");
+    const response = decisionToProto(decision, { decisionId, snapshotVersion: snapshot.version, decidedAt });
     return { decision, response, decidedAt };
   };
 }

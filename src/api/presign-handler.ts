@@ -13,6 +13,7 @@ import type { FieldViolation } from "../domain/errors.js";
 import type { ObjectUrlSigner } from "../presign/object-url-signer.js";
 import type { Snapshot } from "../snapshot/snapshot.js";
 import { decisionRequestFromProto } from "./access-request-mapping.js";
+import type { CallContext } from "./call-context.js";
 import { invalidArgument } from "./connect-error-mapping.js";
 import type { DecisionResponder } from "./decision-responder.js";
 
@@ -29,6 +30,7 @@ export async function presignObjectUrl(
   snapshot: Snapshot,
   signer: ObjectUrlSigner,
   respond: DecisionResponder,
+  context: CallContext,
 ): Promise<MessageInitShape<typeof PresignObjectUrlResponseSchema>> {
   const violations: FieldViolation[] = [];
   if (request.operation !== Operation.READ && request.operation !== Operation.WRITE) {
@@ -68,7 +70,7 @@ export async function presignObjectUrl(
     );
   }
 
-  const { decision, response, decidedAt } = respond(snapshot, decisionRequest, asAccess);
+  const { decision, response, decidedAt } = respond(snapshot, decisionRequest, asAccess, context);
   if (!decision.allowed || decision.routing === undefined) {
     throw new ConnectError(
       `access denied: ${decision.reasons.filter((r) => r.effect === "DENY").map((r) => r.message).join("; ")}`,

@@ -1,10 +1,17 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ResidencyService } from "../../gen/residency/v1/residency_service_pb.js";
+import {
+  ResidencyService,
+  type BatchResolveAccessRequest,
+  type ResolveAccessRequest,
+} from "../../gen/residency/v1/residency_service_pb.js";
 import { defaultRegionPolicy } from "../domain/effective-policy.js";
 import type { FieldViolation } from "../domain/errors.js";
 import { NotFoundError } from "../domain/errors.js";
+import type { Snapshot } from "../snapshot/snapshot.js";
 import type { SnapshotHolder } from "../snapshot/snapshot-holder.js";
 import { decisionRequestFromProto } from "./access-request-mapping.js";
+import type { CallContext } from "./call-context.js";
+import { requireTenant, requireTenants } from "./call-principal.js";
 import { invalidArgument } from "./connect-error-mapping.js";
 import type { DecisionResponder } from "./decision-responder.js";
 import type { ObjectUrlSigner } from "../presign/object-url-signer.js";
@@ -17,9 +24,14 @@ export const MAX_BATCH_SIZE = 1000;
 
 export interface ResidencyHandlerDeps {
   readonly snapshots: SnapshotHolder;
-  /** Decides and shapes every decision (and records it, once audit exists). */
+  /** Decides, records (audit) and shapes every decision. */
   readonly respond: DecisionResponder;
   readonly signer: ObjectUrlSigner;
+  /**
+   * A request's min_snapshot_version is ahead of this replica: resolves once this replica has it, catching up
+   * meanwhile, or after a short bound (false). Absent: such a request is FAILED_PRECONDITION at once.
+   */
+  readonly awaitVersion?: (version: number) => Promise<boolean>;
 }
 
 /**
@@ -28,20 +40,56 @@ export interface ResidencyHandlerDeps {
  */
 export function residencyHandlers(deps: ResidencyHandlerDeps): ServiceRegistration {
   const { snapshots, respond } = deps;
+  // Only a replica that is behind waits (and only then is there an await): the usual path stays synchronous.
+  const caughtUp = (version: bigint): Promise<unknown> =>
+    deps.awaitVersion !== undefined && version <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? deps.awaitVersion(Number(version))
+      : Promise.resolve(false);
+
+  const resolveWith = (snapshot: Snapshot, request: ResolveAccessRequest, context: CallContext) => {
+    if (request.minSnapshotVersion > BigInt(snapshot.version)) {
+      throw new ConnectError(
+        `min_snapshot_version ${request.minSnapshotVersion} is ahead of this replica's snapshot version ${snapshot.version}`,
+        Code.FailedPrecondition,
+      );
+    }
+    if (request.callerRegion === "") request.callerRegion = context.requestHeader.get("x-region") ?? "";
+    const violations: FieldViolation[] = [];
+    const decisionRequest = decisionRequestFromProto(request, snapshot, "", violations);
+    if (violations.length > 0) throw invalidArgument(violations);
+    return respond(snapshot, decisionRequest, request, context).response;
+  };
+
+  // One snapshot for the whole batch, so its answers are mutually consistent.
+  const batchWith = (snapshot: Snapshot, request: BatchResolveAccessRequest, context: CallContext) => {
+    const headerRegion = context.requestHeader.get("x-region") ?? "";
+    const violations: FieldViolation[] = [];
+    const decisionRequests = request.requests.map((item, i) => {
+      if (item.callerRegion === "") item.callerRegion = headerRegion;
+      if (item.minSnapshotVersion > BigInt(snapshot.version)) {
+        violations.push({
+          field: `requests[${i}].min_snapshot_version`,
+          rule: "snapshot_version",
+          message: `requests[${i}].min_snapshot_version ${item.minSnapshotVersion} is ahead of snapshot version ${snapshot.version}`,
+        });
+      }
+      return decisionRequestFromProto(item, snapshot, `requests[${i}].`, violations);
+    });
+    if (violations.length > 0) throw invalidArgument(violations);
+    return {
+      snapshotVersion: BigInt(snapshot.version),
+      responses: decisionRequests.map((r, i) => respond(snapshot, r, request.requests[i]!, context).response),
+    };
+  };
+
   return registration(ResidencyService, {
     resolveAccess(request, context) {
+      requireTenant(context, request.tenantId);
       const snapshot = snapshots.current();
       if (request.minSnapshotVersion > BigInt(snapshot.version)) {
-        throw new ConnectError(
-          `min_snapshot_version ${request.minSnapshotVersion} is ahead of this replica's snapshot version ${snapshot.version}`,
-          Code.FailedPrecondition,
-        );
+        return caughtUp(request.minSnapshotVersion).then(() => resolveWith(snapshots.current(), request, context));
       }
-      if (request.callerRegion === "") request.callerRegion = context.requestHeader.get("x-region") ?? "";
-      const violations: FieldViolation[] = [];
-      const decisionRequest = decisionRequestFromProto(request, snapshot, "", violations);
-      if (violations.length > 0) throw invalidArgument(violations);
-      return respond(snapshot, decisionRequest, request).response;
+      return resolveWith(snapshot, request, context);
     },
 
     batchResolveAccess(request, context) {
@@ -51,30 +99,17 @@ export function residencyHandlers(deps: ResidencyHandlerDeps): ServiceRegistrati
           { field: "requests", rule: "batch_size", message: `requests must hold 1 to ${MAX_BATCH_SIZE} items (got ${count})` },
         ]);
       }
-      // One snapshot for the whole batch, so its answers are mutually consistent.
-      const snapshot = snapshots.current();
-      const headerRegion = context.requestHeader.get("x-region") ?? "";
-      const violations: FieldViolation[] = [];
-      const decisionRequests = request.requests.map((item, i) => {
-        if (item.callerRegion === "") item.callerRegion = headerRegion;
-        if (item.minSnapshotVersion > BigInt(snapshot.version)) {
-          violations.push({
-            field: `requests[${i}].min_snapshot_version`,
-            rule: "snapshot_version",
-            message: `requests[${i}].min_snapshot_version ${item.minSnapshotVersion} is ahead of snapshot version ${snapshot.version}`,
-          });
-        }
-        return decisionRequestFromProto(item, snapshot, `requests[${i}].`, violations);
-      });
-      if (violations.length > 0) throw invalidArgument(violations);
-      return {
-        snapshotVersion: BigInt(snapshot.version),
-        responses: decisionRequests.map((r, i) => respond(snapshot, r, request.requests[i]!).response),
-      };
+      requireTenants(context, request.requests.map((item) => item.tenantId), (i) => `requests[${i}].tenant_id`);
+      const highest = request.requests.reduce((max, item) => (item.minSnapshotVersion > max ? item.minSnapshotVersion : max), 0n);
+      if (highest > BigInt(snapshots.current().version)) {
+        return caughtUp(highest).then(() => batchWith(snapshots.current(), request, context));
+      }
+      return batchWith(snapshots.current(), request, context);
     },
 
-    presignObjectUrl(request) {
-      return presignObjectUrl(request, snapshots.current(), deps.signer, respond);
+    presignObjectUrl(request, context) {
+      requireTenant(context, request.tenantId);
+      return presignObjectUrl(request, snapshots.current(), deps.signer, respond, context);
     },
 
     listRegions() {
@@ -82,7 +117,8 @@ export function residencyHandlers(deps: ResidencyHandlerDeps): ServiceRegistrati
       return { regions: snapshot.regions.map(regionToProto), snapshotVersion: BigInt(snapshot.version) };
     },
 
-    getEffectivePolicy(request) {
+    getEffectivePolicy(request, context) {
+      requireTenant(context, request.tenantId);
       if (request.tenantId === "") {
         throw invalidArgument([{ field: "tenant_id", rule: "required", message: "tenant_id is required" }]);
       }

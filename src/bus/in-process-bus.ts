@@ -4,6 +4,7 @@ import type { ChangeBus, ChangeEvent } from "./change-bus.js";
 export function createInProcessBus(): ChangeBus {
   const listeners = new Set<(event: ChangeEvent) => void>();
   return {
+    async start() {},
     async publish(event) {
       for (const listener of listeners) listener(event);
     },
@@ -11,6 +12,10 @@ export function createInProcessBus(): ChangeBus {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    onConnected() {
+      return () => undefined;
+    },
+    connected: true,
     async close() {
       listeners.clear();
     },

@@ -8,7 +8,7 @@ import {
 } from "../domain/errors.js";
 import type { PolicyFields, StoredPolicy } from "../domain/policy.js";
 import type { Region } from "../domain/region.js";
-import type { Committed, ListPoliciesQuery, PolicyStore } from "../store/policy-store.js";
+import { writeMeta, type Committed, type ListPoliciesQuery, type PolicyStore, type WriteAuthor } from "../store/policy-store.js";
 
 export interface PolicyServiceDeps {
   readonly store: PolicyStore;
@@ -18,17 +18,25 @@ export interface PolicyServiceDeps {
   readonly announce: (change: ChangeEvent) => Promise<void>;
 }
 
+/**
+ * Whether the caller may see a tenant's policies. By-id reads and writes of a policy of a tenant it may
+ * not see fail exactly like a missing id (NotFoundError, same message), so that no caller learns that
+ * another tenant exists. Omitted: every tenant.
+ */
+export type TenantVisibility = (tenantId: string) => boolean;
+
 export interface PolicyService {
-  create(fields: PolicyFields, actor: string, edgeViolations?: readonly FieldViolation[]): Promise<StoredPolicy>;
+  create(fields: PolicyFields, actor: WriteAuthor, edgeViolations?: readonly FieldViolation[]): Promise<StoredPolicy>;
   update(
     policyId: string,
     fields: PolicyFields,
     expectedVersion: number,
-    actor: string,
+    actor: WriteAuthor,
     edgeViolations?: readonly FieldViolation[],
+    visible?: TenantVisibility,
   ): Promise<StoredPolicy>;
-  remove(policyId: string, expectedVersion: number, actor: string): Promise<void>;
-  get(policyId: string, version?: number): Promise<StoredPolicy>;
+  remove(policyId: string, expectedVersion: number, actor: WriteAuthor, visible?: TenantVisibility): Promise<void>;
+  get(policyId: string, version?: number, visible?: TenantVisibility): Promise<StoredPolicy>;
   list(query: ListPoliciesQuery): Promise<StoredPolicy[]>;
 }
 
@@ -90,21 +98,21 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
     return result.value;
   };
 
-  const current = async (policyId: string): Promise<StoredPolicy> => {
+  const current = async (policyId: string, visible: TenantVisibility): Promise<StoredPolicy> => {
     const stored = await store.getPolicy(policyId);
-    if (stored === undefined) throw new NotFoundError(`policy ${policyId} does not exist`);
+    if (stored === undefined || !visible(stored.tenantId)) throw new NotFoundError(`policy ${policyId} does not exist`);
     return stored;
   };
 
   return {
     async create(fields, actor, edge = []) {
       await validate(fields, edge);
-      const result = await store.createPolicy(fields, { actor, now: deps.clock() });
+      const result = await store.createPolicy(fields, writeMeta(actor, deps.clock()));
       return committed(result, [result.value.policyId]);
     },
 
-    async update(policyId, fields, expectedVersion, actor, edge = []) {
-      const stored = await current(policyId);
+    async update(policyId, fields, expectedVersion, actor, edge = [], visible = everyTenant) {
+      const stored = await current(policyId, visible);
       const identity: FieldViolation[] = [];
       if (fields.tenantId !== "" && fields.tenantId !== stored.tenantId) {
         identity.push({ field: `${PREFIX}.tenant_id`, rule: "immutable", message: `${PREFIX}.tenant_id cannot change (policy ${policyId} belongs to tenant ${stored.tenantId})` });
@@ -117,20 +125,20 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
       if (stored.learnerId === "") {
         await checkLearners(stored.tenantId, { ...stored, ...next });
       }
-      const result = await store.updatePolicy(policyId, next, expectedVersion, { actor, now: deps.clock() });
+      const result = await store.updatePolicy(policyId, next, expectedVersion, writeMeta(actor, deps.clock()));
       return committed(result, [policyId]);
     },
 
-    async remove(policyId, expectedVersion, actor) {
-      const stored = await current(policyId);
+    async remove(policyId, expectedVersion, actor, visible = everyTenant) {
+      const stored = await current(policyId, visible);
       if (stored.learnerId === "") await checkLearners(stored.tenantId, undefined);
-      const result = await store.deletePolicy(policyId, expectedVersion, { actor, now: deps.clock() });
+      const result = await store.deletePolicy(policyId, expectedVersion, writeMeta(actor, deps.clock()));
       await committed(result, [policyId]);
     },
 
-    async get(policyId, version) {
+    async get(policyId, version, visible = everyTenant) {
       const found = await store.getPolicy(policyId, version);
-      if (found === undefined) {
+      if (found === undefined || !visible(found.tenantId)) {
         throw new NotFoundError(
           version === undefined ? `policy ${policyId} does not exist` : `policy ${policyId} has no version ${version}`,
         );
@@ -141,3 +149,5 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
     list: (query) => store.listPolicies(query),
   };
 }
+
+const everyTenant: TenantVisibility = () => true;

@@ -3,7 +3,7 @@ import { InvalidArgumentError, type FieldViolation } from "../domain/errors.js";
 import type { Region } from "../domain/region.js";
 import type { RegionStatus } from "../domain/vocabulary.js";
 import type { SnapshotHolder } from "../snapshot/snapshot-holder.js";
-import type { PolicyStore } from "../store/policy-store.js";
+import { writeMeta, type PolicyStore, type WriteAuthor } from "../store/policy-store.js";
 
 export interface RegionStatusServiceDeps {
   readonly store: PolicyStore;
@@ -16,7 +16,7 @@ export interface RegionStatusServiceDeps {
 
 export interface RegionStatusService {
   /** Records the status through the store and the bus like a policy change; returns the region as decisions now see it. */
-  set(regionId: string, status: RegionStatus | undefined, reason: string, actor: string): Promise<Region>;
+  set(regionId: string, status: RegionStatus | undefined, reason: string, actor: WriteAuthor): Promise<Region>;
 }
 
 const MAX_REASON_LENGTH = 500;
@@ -41,7 +41,7 @@ export function createRegionStatusService(deps: RegionStatusServiceDeps): Region
         violations.push({ field: "reason", rule: "max_length", message: `reason is longer than ${MAX_REASON_LENGTH} characters` });
       }
       if (violations.length > 0) throw new InvalidArgumentError(violations);
-      const result = await deps.store.setRegionStatus(regionId, status!, reason.trim(), { actor, now: deps.clock() });
+      const result = await deps.store.setRegionStatus(regionId, status!, reason.trim(), writeMeta(actor, deps.clock()));
       await deps.announce({ version: result.changeVersion, kind: "region", ids: [regionId] });
       return deps.snapshots.current().region(regionId)!;
     },

@@ -48,8 +48,11 @@ export function createSnapshotHolder(options: {
       do {
         again = false;
         const started = performance.now();
+        const before = snapshot;
         const next = await options.load();
         swap(next);
+        // A load may find nothing new (a catch-up that was already current): nothing to report.
+        if (next === before) continue;
         options.logger.info(
           { snapshot_version: next.version, policies: next.policyCount, load_ms: Math.round(performance.now() - started) },
           "snapshot loaded",

@@ -6,6 +6,19 @@ export interface WriteMeta {
   readonly actor: string;
   /** Epoch milliseconds. */
   readonly now: number;
+  /** The caller's X-Request-ID, recorded with the change's audit event. */
+  readonly requestId?: string;
+}
+
+/**
+ * Who makes a write: the actor, or the actor with the caller's X-Request-ID when the write came through the
+ * API (the request id is recorded with the write's audit event).
+ */
+export type WriteAuthor = string | { readonly actor: string; readonly requestId: string };
+
+/** The WriteMeta of a write by `author` at `now`. */
+export function writeMeta(author: WriteAuthor, now: number): WriteMeta {
+  return typeof author === "string" ? { actor: author, now } : { actor: author.actor, now, requestId: author.requestId };
 }
 
 /** A committed change: the store's change counter after it, which becomes the snapshot version. */
@@ -61,8 +74,10 @@ export interface SnapshotData {
 }
 
 export interface ListPoliciesQuery {
-  /** Empty: every tenant. */
+  /** Empty: every tenant (of `tenantIn`, when given). */
   readonly tenantId: string;
+  /** Only these tenants (the caller's, for a scoped caller); empty: none at all. Undefined: no restriction. */
+  readonly tenantIn?: readonly string[] | undefined;
   readonly limit: number;
   /** Keyset cursor: list policies ordered after this (tenantId, learnerId) pair. */
   readonly after: { readonly tenantId: string; readonly learnerId: string } | undefined;

@@ -16,6 +16,19 @@ export interface HealthRoutesOptions {
   readonly pingTimeoutMs?: number;
   /** Told why a ping failed (the HTTP answer does not say, so that no connection detail leaks). */
   readonly logger?: { warn(obj: object, msg: string): void };
+  /** How this replica keeps its snapshot in step (store and bus in use, bus connection, last confirmation). */
+  readonly replication?: () => ReplicationHealth;
+}
+
+export interface ReplicationHealth {
+  readonly store: string;
+  readonly bus: string;
+  readonly busConnected: boolean;
+  /** Epoch milliseconds when the store last confirmed the snapshot current. */
+  readonly syncedAt: number | undefined;
+  /** No confirmation for longer than the staleness bound allows (the store is unreachable): decisions go on. */
+  readonly stale: boolean;
+  readonly gaps: number;
 }
 
 /**
@@ -30,6 +43,7 @@ export function healthRoutes(options: HealthRoutesOptions): (req: HttpRequest, r
   const service = () => {
     const ready = health.get("") === "SERVING";
     const snapshot = snapshots.loaded ? snapshots.current() : undefined;
+    const replication = options.replication?.();
     return {
       status: ready ? 200 : 503,
       body: {
@@ -44,6 +58,18 @@ export function healthRoutes(options: HealthRoutesOptions): (req: HttpRequest, r
                 age_seconds: Math.max(0, (clock() - snapshot.builtAt) / 1000),
                 policies: snapshot.policyCount,
                 reload_failures: snapshots.failedRefreshes,
+                // Seconds since the store last confirmed this snapshot current (age_seconds counts from the last change).
+                synced_age_seconds: replication?.syncedAt === undefined ? null : Math.max(0, (clock() - replication.syncedAt) / 1000),
+              },
+        replication:
+          replication === undefined
+            ? undefined
+            : {
+                store: replication.store,
+                bus: replication.bus,
+                bus_connected: replication.busConnected,
+                stale: replication.stale,
+                version_gaps: replication.gaps,
               },
       },
     };

@@ -25,6 +25,10 @@ export interface ResidencyMetrics {
   setAuditQueueDepth(depth: number): void;
   /** Audit batches that could not be written (audit issue). */
   countAuditWriteFailures(count?: number): void;
+  /** Audit entries appended to the hash chain. */
+  countAuditEntriesWritten(count: number): void;
+  /** A decision shed with UNAVAILABLE because the audit queue was full. */
+  countAuditShed(): void;
   /** An emergency override changed status (override issue). */
   countEmergencyOverride(status: EmergencyOverrideStatus): void;
 }
@@ -145,6 +149,16 @@ export function createMetrics(options: MetricsOptions): ResidencyMetrics {
     help: "Audit writes that failed.",
     registers,
   });
+  const auditEntriesWritten = new Counter({
+    name: "residency_audit_entries_written_total",
+    help: "Audit entries this replica appended to the hash chain.",
+    registers,
+  });
+  const auditShed = new Counter({
+    name: "residency_audit_shed_decisions_total",
+    help: "Decisions refused with UNAVAILABLE because the audit queue was full.",
+    registers,
+  });
 
   // Children by flat index, created on first use: no label objects or strings per decision.
   const accessChildren: (CounterChild | undefined)[] = [];
@@ -190,6 +204,8 @@ export function createMetrics(options: MetricsOptions): ResidencyMetrics {
     observePropagationLag: (seconds) => propagationLag.observe(seconds),
     setAuditQueueDepth: (depth) => auditQueueDepth.set(depth),
     countAuditWriteFailures: (count = 1) => auditWriteFailures.inc(count),
+    countAuditEntriesWritten: (count) => auditEntriesWritten.inc(count),
+    countAuditShed: () => auditShed.inc(),
     countEmergencyOverride: (status) => overrides.labels(status).inc(),
   };
 }

@@ -1,6 +1,7 @@
 import { Metadata, type MetadataValue, type ServerUnaryCall, type ServerWritableStream } from "@grpc/grpc-js";
-import type { CallContext } from "../api/call-context.js";
+import type { CallContext, PeerCertificate } from "../api/call-context.js";
 import { appendHeader } from "./grpc-error-status.js";
+import { peerCertificateFrom } from "./peer-certificate.js";
 
 /** The calls the adapter serves; both carry metadata, `cancelled` and the "cancelled" event. */
 export type GrpcServerCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
@@ -41,6 +42,7 @@ export class GrpcCallContext implements CallContext {
   readonly requestHeader: MetadataReader;
   readonly responseHeader = new MetadataWriter();
   private controller: AbortController | undefined;
+  private peer: { value: PeerCertificate | undefined } | undefined;
 
   constructor(private readonly call: GrpcServerCall) {
     this.requestHeader = new MetadataReader(call.metadata);
@@ -54,6 +56,12 @@ export class GrpcCallContext implements CallContext {
       else this.call.once("cancelled", () => controller.abort(new Error("call cancelled")));
     }
     return this.controller.signal;
+  }
+
+  /** grpc-js reports the certificate only for a TLS connection whose client certificate was verified. */
+  get peerCertificate(): PeerCertificate | undefined {
+    this.peer ??= { value: peerCertificateFrom(this.call.getAuthContext().sslPeerCertificate) };
+    return this.peer.value;
   }
 
   /** Sends the collected response headers, if any; grpc-js sends empty ones by itself otherwise. */

@@ -6,6 +6,7 @@ import { createGrpcReflectionService } from "./grpc-reflection-service.js";
 import { healthHandlers } from "./health-handlers.js";
 import type { HealthState } from "./health-state.js";
 import type { Listener } from "./listener.js";
+import type { TlsMaterial } from "./tls-material.js";
 import type { TransportLogger } from "./transport-logger.js";
 
 export interface GrpcListenerOptions {
@@ -15,8 +16,10 @@ export interface GrpcListenerOptions {
   readonly port: number;
   readonly health: HealthState;
   readonly logger: TransportLogger;
-  /** Largest request message accepted. @default grpc-js's 4 MiB */
+  /** Largest request message accepted (larger: RESOURCE_EXHAUSTED). @default grpc-js's 4 MiB */
   readonly maxRequestBytes?: number;
+  /** Serve TLS (and require client certificates when it has a client CA); undefined: cleartext. */
+  readonly tls?: TlsMaterial | undefined;
 }
 
 /**
@@ -42,7 +45,7 @@ export function createGrpcListener(options: GrpcListenerOptions): Listener {
     start() {
       const host = options.host.includes(":") ? `[${options.host}]` : options.host;
       return new Promise((resolve, reject) => {
-        server.bindAsync(`${host}:${options.port}`, ServerCredentials.createInsecure(), (error, port) => {
+        server.bindAsync(`${host}:${options.port}`, credentials(options.tls), (error, port) => {
           if (error) reject(error);
           else resolve({ port });
         });
@@ -63,4 +66,10 @@ export function createGrpcListener(options: GrpcListenerOptions): Listener {
       return stopping;
     },
   };
+}
+
+/** With a client CA, grpc-js requests client certificates and the TLS handshake refuses unverified ones. */
+function credentials(tls: TlsMaterial | undefined): ServerCredentials {
+  if (tls === undefined) return ServerCredentials.createInsecure();
+  return ServerCredentials.createSsl(tls.clientCa ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], tls.clientCa !== undefined);
 }

@@ -9,8 +9,8 @@ import { AgeBand, ComplianceFramework, DataClassification, Operation, TransferSa
 import { startTestApp, type TestApp } from "../support/start-test-app.js";
 
 let t: TestApp;
-const admin = () => createClient(AdminService, createGrpcTransport({ baseUrl: t.baseUrl }));
-const residency = () => createClient(ResidencyService, createGrpcTransport({ baseUrl: t.grpcUrl }));
+const admin = () => createClient(AdminService, createGrpcTransport({ baseUrl: t.baseUrl, interceptors: [t.auth] }));
+const residency = () => createClient(ResidencyService, createGrpcTransport({ baseUrl: t.grpcUrl, interceptors: [t.auth] }));
 const failure = (p: Promise<unknown>) => p.then(() => { throw new Error("expected failure"); }, (e: unknown) => ConnectError.from(e));
 const codes = (reasons: { code: ReasonCode }[]) => reasons.map((r) => r.code);
 

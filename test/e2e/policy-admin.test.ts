@@ -6,11 +6,12 @@ import { AdminService } from "../../gen/residency/v1/admin_service_pb.js";
 import { ResidencyService } from "../../gen/residency/v1/residency_service_pb.js";
 import { ComplianceFramework, Operation } from "../../gen/residency/v1/types_pb.js";
 import { connectJson } from "../support/connect-json.js";
+import { TEST_ADMIN_SUBJECT } from "../support/auth.js";
 import { startTestApp, type TestApp } from "../support/start-test-app.js";
 
 let t: TestApp;
-const admin = () => createClient(AdminService, createGrpcTransport({ baseUrl: t.baseUrl }));
-const residency = () => createClient(ResidencyService, createGrpcTransport({ baseUrl: t.baseUrl }));
+const admin = () => createClient(AdminService, createGrpcTransport({ baseUrl: t.baseUrl, interceptors: [t.auth] }));
+const residency = () => createClient(ResidencyService, createGrpcTransport({ baseUrl: t.baseUrl, interceptors: [t.auth] }));
 const failure = (p: Promise<unknown>) => p.then(() => { throw new Error("expected the call to fail"); }, (e: unknown) => ConnectError.from(e));
 
 beforeEach(async () => {
@@ -25,7 +26,7 @@ describe("policy administration", () => {
     const { policy } = await admin().createPolicy({ policy: { tenantId: "acme-edu", primaryRegion: "us-east" } });
     expect(policy?.policyId).toMatch(/\S/);
     expect(policy?.version).toBe(1n);
-    expect(policy?.createdBy).toBe("anonymous");
+    expect(policy?.createdBy).toBe(TEST_ADMIN_SUBJECT);
     expect((await residency().resolveAccess({ tenantId: "acme-edu", operation: Operation.READ })).targetRegion).toBe("us-east");
 
     const updated = await admin().updatePolicy({
@@ -140,10 +141,10 @@ describe("policy administration", () => {
         dataRetentionDays: 2555,
         emergencyContact: "dpo@acme-edu.com",
       },
-    });
+    }, t.authHeaders);
     expect(res.status).toBe(200);
     expect(res.body.policy.version).toBe("1");
-    const bad = await connectJson(t.baseUrl, "residency.v1.AdminService/CreatePolicy", { policy: { tenantId: "" } });
+    const bad = await connectJson(t.baseUrl, "residency.v1.AdminService/CreatePolicy", { policy: { tenantId: "" } }, t.authHeaders);
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe("invalid_argument");
     expect(bad.body.message).toContain("tenant_id");

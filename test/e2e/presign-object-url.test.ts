@@ -22,9 +22,9 @@ afterEach(async () => {
 
 async function start(env: Record<string, string>) {
   t = await startTestApp(env);
-  const admin = createClient(AdminService, createGrpcTransport({ baseUrl: t.baseUrl }));
+  const admin = createClient(AdminService, createGrpcTransport({ baseUrl: t.baseUrl, interceptors: [t.auth] }));
   await admin.createPolicy({ policy: { tenantId: "acme-edu", primaryRegion: "eu-west", allowedRegions: ["eu-central"], prohibitedRegions: ["us-east"] } });
-  return createClient(ResidencyService, createGrpcTransport({ baseUrl: t.grpcUrl }));
+  return createClient(ResidencyService, createGrpcTransport({ baseUrl: t.grpcUrl, interceptors: [t.auth] }));
 }
 
 const failure = (p: Promise<unknown>) => p.then(() => { throw new Error("expected failure"); }, (e: unknown) => ConnectError.from(e));

@@ -15,11 +15,11 @@ let transports: Record<string, Transport>;
 beforeAll(async () => {
   t = await startTestApp();
   transports = {
-    "gRPC (HTTP/2)": createGrpcTransport({ baseUrl: t.baseUrl }),
-    "gRPC-Web (HTTP/1.1)": createGrpcWebTransport({ baseUrl: t.baseUrl, httpVersion: "1.1" }),
-    "Connect binary (HTTP/2)": createConnectTransport({ baseUrl: t.baseUrl, httpVersion: "2", useBinaryFormat: true }),
-    "Connect JSON (HTTP/1.1)": createConnectTransport({ baseUrl: t.baseUrl, httpVersion: "1.1" }),
-    "native gRPC listener": createGrpcTransport({ baseUrl: t.grpcUrl }),
+    "gRPC (HTTP/2)": createGrpcTransport({ baseUrl: t.baseUrl, interceptors: [t.auth] }),
+    "gRPC-Web (HTTP/1.1)": createGrpcWebTransport({ baseUrl: t.baseUrl, interceptors: [t.auth], httpVersion: "1.1" }),
+    "Connect binary (HTTP/2)": createConnectTransport({ baseUrl: t.baseUrl, interceptors: [t.auth], httpVersion: "2", useBinaryFormat: true }),
+    "Connect JSON (HTTP/1.1)": createConnectTransport({ baseUrl: t.baseUrl, interceptors: [t.auth], httpVersion: "1.1" }),
+    "native gRPC listener": createGrpcTransport({ baseUrl: t.grpcUrl, interceptors: [t.auth] }),
   };
   const admin = createClient(AdminService, transports["gRPC (HTTP/2)"]!);
   await admin.createPolicy({
@@ -129,7 +129,7 @@ describe("decision edge cases", () => {
       t.baseUrl,
       "residency.v1.ResidencyService/ResolveAccess",
       { tenantId: "acme-edu", operation: "OPERATION_READ" },
-      { "x-request-id": "req-456", "x-region": "us-east" },
+      { ...t.authHeaders, "x-request-id": "req-456", "x-region": "us-east" },
     );
     expect(res.status).toBe(200);
     expect(res.headers.get("x-request-id")).toBe("req-456");
@@ -138,14 +138,14 @@ describe("decision edge cases", () => {
       t.baseUrl,
       "residency.v1.ResidencyService/ResolveAccess",
       { tenantId: "acme-edu", operation: "OPERATION_READ" },
-      { "x-region": "atlantis" },
+      { ...t.authHeaders, "x-region": "atlantis" },
     );
     expect(unknownRegion.status).toBe(400);
     expect(unknownRegion.body.message).toContain("caller_region");
   });
 
   it("makes up an X-Request-ID when the caller sends none", async () => {
-    const res = await connectJson(t.baseUrl, "residency.v1.ResidencyService/ListRegions", {});
+    const res = await connectJson(t.baseUrl, "residency.v1.ResidencyService/ListRegions", {}, t.authHeaders);
     expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     expect(res.body.regions).toHaveLength(7);
   });

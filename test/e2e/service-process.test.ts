@@ -8,6 +8,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterEach, expect, it } from "vitest";
 import { ResidencyService } from "../../gen/residency/v1/residency_service_pb.js";
+import { bearer, TEST_SECRET_KEY, tokenFor } from "../support/auth.js";
 
 const run = promisify(execFile);
 let child: ChildProcess | undefined;
@@ -22,7 +23,7 @@ afterEach(async () => {
 async function startService(env: Record<string, string>): Promise<{ port: number; grpcPort: number; exit: Promise<number | null> }> {
   dir = await mkdtemp(join(tmpdir(), "residency-proc-"));
   child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", GRPC_PORT: "0", METRICS_PORT: "0", DATA_DIR: dir, ...env },
+    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", GRPC_PORT: "0", METRICS_PORT: "0", DATA_DIR: dir, SECRET_KEY: TEST_SECRET_KEY, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exit = new Promise<number | null>((resolve) => child!.once("exit", (code) => resolve(code)));
@@ -36,6 +37,7 @@ async function startService(env: Record<string, string>): Promise<{ port: number
 
 it("serves, lists its services by reflection, and exits 0 on SIGTERM", async () => {
   const { port, grpcPort, exit } = await startService({});
+  const token = await tokenFor({ sub: "process-test", roles: ["service"], tenants: ["*"] });
   for (const p of [port, grpcPort]) {
     const { stdout } = await run(
       "npx",
@@ -48,13 +50,13 @@ it("serves, lists its services by reflection, and exits 0 on SIGTERM", async () 
   }
   const { stdout } = await run(
     "npx",
-    ["--no-install", "buf", "curl", "--protocol", "grpc", "--http2-prior-knowledge", "-d", '{"tenant_id":"x","operation":"OPERATION_READ"}',
-      `http://127.0.0.1:${grpcPort}/residency.v1.ResidencyService/ResolveAccess`],
+    ["--no-install", "buf", "curl", "--protocol", "grpc", "--http2-prior-knowledge", "-H", `authorization: Bearer ${token}`,
+      "-d", '{"tenant_id":"x","operation":"OPERATION_READ"}', `http://127.0.0.1:${grpcPort}/residency.v1.ResidencyService/ResolveAccess`],
     { timeout: 20_000 },
   );
   expect(JSON.parse(stdout).reasons[0].code).toBe("REASON_CODE_NO_POLICY");
 
-  const client = createClient(ResidencyService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${grpcPort}` }));
+  const client = createClient(ResidencyService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${grpcPort}`, interceptors: [bearer(token)] }));
   expect((await client.listRegions({})).regions).toHaveLength(7);
   // The client's HTTP/2 session stays open: shutdown must close it rather than wait for it.
   child!.kill("SIGTERM");

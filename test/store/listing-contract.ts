@@ -43,6 +43,18 @@ export function listingContract(current: () => PolicyStoreFixture): void {
       expect(await store().listPolicies({ tenantId: "nobody", limit: 10, after: undefined })).toEqual([]);
     });
 
+    it("restricts a listing to a tenant allowlist, paging within it", async () => {
+      await seed();
+      const page1 = await store().listPolicies({ tenantId: "", tenantIn: ["t3", "t1", "nobody"], limit: 6, after: undefined });
+      expect(page1.map(key)).toEqual([...learners.map((l) => `t1/${l}`), "t3/"]);
+      const last = page1.at(-1)!;
+      const page2 = await store().listPolicies({ tenantId: "", tenantIn: ["t3", "t1"], limit: 100, after: { tenantId: last.tenantId, learnerId: last.learnerId } });
+      expect(page2.map(key)).toEqual(learners.slice(1).map((l) => `t3/${l}`));
+      expect(await store().listPolicies({ tenantId: "t2", tenantIn: ["t1"], limit: 10, after: undefined })).toEqual([]);
+      expect((await store().listPolicies({ tenantId: "t1", tenantIn: ["t1"], limit: 10, after: undefined })).map(key)).toEqual(learners.map((l) => `t1/${l}`));
+      expect(await store().listPolicies({ tenantId: "", tenantIn: [], limit: 10, after: undefined })).toEqual([]);
+    });
+
     it("snapshots every current policy with the change version of the last write", async () => {
       const all = await seed();
       const { value } = await store().updatePolicy(all[0]!.policyId, fields("t1", "", FULL), 1, meta(99));

@@ -66,6 +66,10 @@ describe("Postgres policy store: migrations and connections", () => {
     expect(await runPostgresMigrations(db.url)).toEqual(INITIAL);
     expect(await runPostgresMigrations(db.url)).toEqual([]);
     expect(await tables()).toEqual([
+      "audit_chain_head",
+      "audit_entry",
+      "audit_spool_progress",
+      "audit_violation",
       "change_log",
       "mikro_orm_migrations",
       "policy",

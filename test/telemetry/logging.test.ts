@@ -8,6 +8,7 @@ import { ResidencyService } from "../../gen/residency/v1/residency_service_pb.js
 import { ComplianceFramework, Operation } from "../../gen/residency/v1/types_pb.js";
 import type { LogLevel } from "../../src/config.js";
 import { createLogger } from "../../src/telemetry/logger.js";
+import { TEST_ADMIN_SUBJECT } from "../support/auth.js";
 import { startTestApp, type TestApp } from "../support/start-test-app.js";
 
 /** A pino destination that keeps every JSON line. */
@@ -39,7 +40,7 @@ async function appWithLogs(level: LogLevel, tracing: boolean) {
     logger: createLogger(level, capture.stream),
     ...(tracing ? { spanExporter: new InMemorySpanExporter() } : {}),
   });
-  const admin = createClient(AdminService, createGrpcTransport({ baseUrl: t.baseUrl }));
+  const admin = createClient(AdminService, createGrpcTransport({ baseUrl: t.baseUrl, interceptors: [t.auth] }));
   await admin.createPolicy({
     policy: {
       tenantId: "acme-edu",
@@ -49,7 +50,7 @@ async function appWithLogs(level: LogLevel, tracing: boolean) {
       complianceFrameworks: [ComplianceFramework.FERPA],
     },
   });
-  return { t, capture, residency: createClient(ResidencyService, createGrpcTransport({ baseUrl: t.baseUrl })) };
+  return { t, capture, residency: createClient(ResidencyService, createGrpcTransport({ baseUrl: t.baseUrl, interceptors: [t.auth] })) };
 }
 
 describe("decision logs at debug", () => {
@@ -72,7 +73,7 @@ describe("decision logs at debug", () => {
       message: "data access resolved",
       tenant_id: "acme-edu",
       learner_id: "student-123",
-      user_id: "anonymous",
+      user_id: TEST_ADMIN_SUBJECT,
       region: "us-west",
       compliance_frameworks: ["ferpa"],
       operation_type: "read",
@@ -121,7 +122,7 @@ describe("decision logs at info", () => {
       decision: "deny",
       region: "eu-west",
       operation_type: "write",
-      user_id: "anonymous",
+      user_id: TEST_ADMIN_SUBJECT,
     });
     expect(deny!.violations).toContainEqual({ code: "REGION_PROHIBITED", framework: "none" });
     expect(deny!.trace_id).toBeUndefined();

@@ -35,7 +35,7 @@ describe("metrics on METRICS_PORT", () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    const admin = createClient(AdminService, createGrpcTransport({ baseUrl: t.baseUrl }));
+    const admin = createClient(AdminService, createGrpcTransport({ baseUrl: t.baseUrl, interceptors: [t.auth] }));
     await admin.createPolicy({
       policy: { tenantId: "acme-edu", primaryRegion: "us-east", allowedRegions: ["us-west"], prohibitedRegions: ["eu-west"] },
     });
@@ -65,8 +65,8 @@ describe("metrics on METRICS_PORT", () => {
 
   it("moves the decision counters and the RPC histogram after calls, on both listeners", async () => {
     const before = await scrape();
-    const onConnect = createClient(ResidencyService, createGrpcTransport({ baseUrl: t.baseUrl }));
-    const onGrpc = createClient(ResidencyService, createGrpcTransport({ baseUrl: t.grpcUrl }));
+    const onConnect = createClient(ResidencyService, createGrpcTransport({ baseUrl: t.baseUrl, interceptors: [t.auth] }));
+    const onGrpc = createClient(ResidencyService, createGrpcTransport({ baseUrl: t.grpcUrl, interceptors: [t.auth] }));
     await onConnect.resolveAccess({ tenantId: "acme-edu", learnerId: "student-1", operation: Operation.READ, requestedRegion: "us-west" });
     await onGrpc.resolveAccess({ tenantId: "acme-edu", operation: Operation.WRITE, requestedRegion: "eu-west" });
     await onGrpc.batchResolveAccess({
@@ -97,7 +97,7 @@ describe("metrics on METRICS_PORT", () => {
   });
 
   it("counts admin RPCs and the policy gauge follows writes", async () => {
-    const admin = createClient(AdminService, createGrpcTransport({ baseUrl: t.baseUrl }));
+    const admin = createClient(AdminService, createGrpcTransport({ baseUrl: t.baseUrl, interceptors: [t.auth] }));
     await admin.createPolicy({ policy: { tenantId: "beta-edu", primaryRegion: "eu-central" } });
     const text = await scrape();
     expect(sample(text, "residency_policies_total")).toBe(2);

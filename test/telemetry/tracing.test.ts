@@ -29,7 +29,7 @@ const serverSpans = (name: string): ReadableSpan[] =>
 
 beforeAll(async () => {
   t = await startTestApp({}, undefined, { spanExporter: exporter });
-  const admin = createClient(AdminService, createGrpcTransport({ baseUrl: t.baseUrl }));
+  const admin = createClient(AdminService, createGrpcTransport({ baseUrl: t.baseUrl, interceptors: [t.auth] }));
   await admin.createPolicy({
     policy: { tenantId: "acme-edu", primaryRegion: "us-east", allowedRegions: ["us-west"], prohibitedRegions: ["eu-west"] },
   });
@@ -46,7 +46,7 @@ describe("a server span per RPC", () => {
       t.baseUrl,
       "residency.v1.ResidencyService/ResolveAccess",
       { tenantId: "acme-edu", learnerId: "student-123", operation: "OPERATION_READ", requestedRegion: "ca-central" },
-      { traceparent: TRACEPARENT, "x-request-id": "req-trace-1" },
+      { ...t.authHeaders, traceparent: TRACEPARENT, "x-request-id": "req-trace-1" },
     );
     expect(res.status).toBe(200);
     const [span, ...others] = serverSpans("ResolveAccess");
@@ -72,7 +72,7 @@ describe("a server span per RPC", () => {
   });
 
   it("records a deny and the gRPC status code on the native listener", async () => {
-    const client = createClient(ResidencyService, createGrpcTransport({ baseUrl: t.grpcUrl }));
+    const client = createClient(ResidencyService, createGrpcTransport({ baseUrl: t.grpcUrl, interceptors: [t.auth] }));
     await client.resolveAccess(
       { tenantId: "acme-edu", operation: Operation.WRITE, requestedRegion: "eu-west" },
       { headers: { traceparent: TRACEPARENT } },
@@ -95,7 +95,7 @@ describe("a server span per RPC", () => {
       tenantId: "acme-edu",
       operation: "OPERATION_READ",
       requestedRegion: "mars-1",
-    });
+    }, t.authHeaders);
     expect(res.status).toBe(400);
     const [span] = serverSpans("ResolveAccess");
     expect(span!.parentSpanContext).toBeUndefined();
@@ -105,7 +105,7 @@ describe("a server span per RPC", () => {
   });
 
   it("gives a batch one span with its size and allow/deny counts", async () => {
-    const client = createClient(ResidencyService, createGrpcTransport({ baseUrl: t.baseUrl }));
+    const client = createClient(ResidencyService, createGrpcTransport({ baseUrl: t.baseUrl, interceptors: [t.auth] }));
     const requests = Array.from({ length: 250 }, (_, i) => ({
       tenantId: "acme-edu",
       operation: Operation.READ,
@@ -124,7 +124,7 @@ describe("a server span per RPC", () => {
   });
 
   it("reads GetEffectivePolicy's request and answer", async () => {
-    const client = createClient(ResidencyService, createGrpcTransport({ baseUrl: t.baseUrl }));
+    const client = createClient(ResidencyService, createGrpcTransport({ baseUrl: t.baseUrl, interceptors: [t.auth] }));
     await client.getEffectivePolicy({ tenantId: "acme-edu", learnerId: "student-123" });
     const [span] = serverSpans("GetEffectivePolicy");
     expect(span!.attributes).toMatchObject({
@@ -136,7 +136,7 @@ describe("a server span per RPC", () => {
   });
 
   it("makes store queries child spans of the RPC's span", async () => {
-    const admin = createClient(AdminService, createGrpcTransport({ baseUrl: t.baseUrl }));
+    const admin = createClient(AdminService, createGrpcTransport({ baseUrl: t.baseUrl, interceptors: [t.auth] }));
     await admin.createPolicy({ policy: { tenantId: "other-edu", primaryRegion: "eu-central" } }, { headers: { traceparent: TRACEPARENT } });
     const spans = exporter.getFinishedSpans();
     const rpc = spans.find((s) => s.name === "residency.v1.AdminService/CreatePolicy")!;
@@ -145,8 +145,8 @@ describe("a server span per RPC", () => {
     expect(write.spanContext().traceId).toBe(TRACE_ID);
     expect(write.parentSpanContext?.spanId).toBe(rpc.spanContext().spanId);
     expect(write.attributes).toMatchObject({ "db.system.name": "sqlite", "db.operation.name": "createPolicy" });
-    // The snapshot reload the write triggers is traced too, in the same trace.
-    expect(spans.some((s) => s.name === "PolicyStore.loadSnapshotData" && s.spanContext().traceId === TRACE_ID)).toBe(true);
+    // The snapshot catch-up the write triggers (a delta read) is traced too, in the same trace.
+    expect(spans.some((s) => s.name === "PolicyStore.loadChangesSince" && s.spanContext().traceId === TRACE_ID)).toBe(true);
   });
 
   it("does not trace health pings outside a trace", async () => {
@@ -190,7 +190,7 @@ describe("OTLP export", () => {
     const { port } = collector.address() as AddressInfo;
     const app = await startTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` });
     try {
-      const client = createClient(ResidencyService, createGrpcTransport({ baseUrl: app.baseUrl }));
+      const client = createClient(ResidencyService, createGrpcTransport({ baseUrl: app.baseUrl, interceptors: [app.auth] }));
       await client.listRegions({});
       // The batch processor waits up to 5 s; stopping the app must flush it.
       expect(received).toHaveLength(0);

@@ -1,3 +1,7 @@
+import { AuditChainHeadSchema } from "./audit-chain-head.js";
+import { AuditEntryRowSchema } from "./audit-entry-row.js";
+import { AuditSpoolProgressSchema } from "./audit-spool-progress.js";
+import { AuditViolationRowSchema } from "./audit-violation-row.js";
 import { ChangeLogRowSchema } from "./change-log-row.js";
 import { PolicyRecordSchema } from "./policy-record.js";
 import { PolicyVersionRecordSchema } from "./policy-version-record.js";
@@ -11,4 +15,8 @@ export const policyStoreEntities = [
   StoreStateSchema,
   ChangeLogRowSchema,
   RegionStatusRowSchema,
+  AuditEntryRowSchema,
+  AuditViolationRowSchema,
+  AuditChainHeadSchema,
+  AuditSpoolProgressSchema,
 ];

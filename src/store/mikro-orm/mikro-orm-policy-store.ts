@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { UniqueConstraintViolationException, type EntityManager, type FilterQuery } from "@mikro-orm/core";
+import { adminContent } from "../../audit/audit-content.js";
+import { policyEvent, regionStatusEvent } from "../../audit/admin-events.js";
+import type { AdminAuditRecord } from "../../audit/audit-record.js";
 import { NotFoundError, UnavailableError } from "../../domain/errors.js";
 import type { PolicyFields, StoredPolicy } from "../../domain/policy.js";
 import type { RegionStatus } from "../../domain/vocabulary.js";
@@ -27,6 +30,9 @@ import type {
   WriteMeta,
 } from "../policy-store.js";
 import { regionStatusRowToRecord } from "../region-status-mapping.js";
+import type { AuditStore } from "../audit-store.js";
+import { appendToChain } from "./audit-chain.js";
+import { createMikroOrmAuditStore } from "./mikro-orm-audit-store.js";
 import { advanceChangeVersion } from "./change-counter.js";
 import { appendChange, markRowsPublished, readChangesSince, readUnpublished } from "./change-log.js";
 import type { MikroOrmStoreDriver, OpenDatabase } from "./mikro-orm-store-driver.js";
@@ -39,6 +45,8 @@ const TRANSIENT_RETRY_MS = 5_000;
 interface Written<T> {
   readonly value: T;
   readonly ids: readonly string[];
+  /** The audit events of the change, appended to the audit chain in the same transaction. */
+  readonly events?: readonly AdminAuditRecord[];
 }
 
 /**
@@ -46,7 +54,7 @@ interface Written<T> {
  * counter (which serialises writers: a row lock on Postgres, the write lock on SQLite) and last appends its
  * change-log row with the new counter value, so the policy, its history and its outbox row commit together.
  */
-export function createMikroOrmPolicyStore(driver: MikroOrmStoreDriver): PolicyStore {
+export function createMikroOrmPolicyStore(driver: MikroOrmStoreDriver): PolicyStore & AuditStore {
   let db: OpenDatabase | undefined;
 
   function fork(): EntityManager {
@@ -71,8 +79,10 @@ export function createMikroOrmPolicyStore(driver: MikroOrmStoreDriver): PolicySt
     return retrying(() =>
       fork().transactional(async (tx): Promise<Committed<T>> => {
         const changeVersion = await advanceChangeVersion(tx);
-        const { value, ids } = await work(tx);
+        const { value, ids, events } = await work(tx);
         await appendChange(tx, { version: changeVersion, kind, ids, committedAt: meta.now });
+        // After the change counter: every writer locks the counter, then the audit chain head, never the reverse.
+        if (events !== undefined) await appendToChain(tx, driver.dialect, events.map(adminContent));
         tx.clear(); // every statement ran already (insert, nativeUpdate): nothing for the commit-time flush to write
         return { value, changeVersion };
       }),
@@ -107,6 +117,9 @@ export function createMikroOrmPolicyStore(driver: MikroOrmStoreDriver): PolicySt
   }
 
   return {
+    // The audit log lives in the same database, so admin events commit with the change they record.
+    ...createMikroOrmAuditStore({ fork, read, retrying, dialect: driver.dialect }),
+
     async open() {
       if (db) return;
       db = await driver.connect();
@@ -159,7 +172,7 @@ export function createMikroOrmPolicyStore(driver: MikroOrmStoreDriver): PolicySt
           await tx.insert(PolicyRecordSchema, record);
           const stored = policyRecordToStored(record);
           await tx.insert(PolicyVersionRecordSchema, liveVersionRow(stored));
-          return { value: stored, ids: [stored.policyId] };
+          return { value: stored, ids: [stored.policyId], events: [policyEvent("POLICY_CREATED", undefined, stored, meta)] };
         });
       } catch (err) {
         // A concurrent writer (another process) may have won between our check and our insert.
@@ -185,8 +198,10 @@ export function createMikroOrmPolicyStore(driver: MikroOrmStoreDriver): PolicySt
 
     async listPolicies(query: ListPoliciesQuery): Promise<StoredPolicy[]> {
       if (query.limit <= 0) return [];
+      if (query.tenantIn !== undefined && query.tenantIn.length === 0) return [];
       const conditions: FilterQuery<PolicyRecord>[] = [];
       if (query.tenantId !== "") conditions.push({ tenantId: query.tenantId });
+      if (query.tenantIn !== undefined) conditions.push({ tenantId: { $in: [...new Set(query.tenantIn)] } });
       if (query.after) {
         const { tenantId, learnerId } = query.after;
         conditions.push({ $or: [{ tenantId: { $gt: tenantId } }, { tenantId, learnerId: { $gt: learnerId } }] });
@@ -211,7 +226,8 @@ export function createMikroOrmPolicyStore(driver: MikroOrmStoreDriver): PolicySt
         if (updated !== 1) throw versionConflict(policyId, expectedVersion, current.version);
         const stored = policyRecordToStored({ ...current, ...changes });
         await tx.insert(PolicyVersionRecordSchema, liveVersionRow(stored));
-        return { value: stored, ids: [policyId] };
+        const before = policyRecordToStored(current);
+        return { value: stored, ids: [policyId], events: [policyEvent("POLICY_UPDATED", before, stored, meta)] };
       });
     },
 
@@ -224,7 +240,7 @@ export function createMikroOrmPolicyStore(driver: MikroOrmStoreDriver): PolicySt
         const tombstone = { version: last.version + 1, deleted: true, writtenAt: meta.now, writtenBy: meta.actor };
         await tx.insert(PolicyVersionRecordSchema, policyVersionFromStored(last, tombstone));
         // The policy as it stood when deleted (its last live version); the tombstone is history only.
-        return { value: last, ids: [policyId] };
+        return { value: last, ids: [policyId], events: [policyEvent("POLICY_DELETED", last, undefined, meta)] };
       });
     },
 
@@ -232,9 +248,12 @@ export function createMikroOrmPolicyStore(driver: MikroOrmStoreDriver): PolicySt
       return write("region", meta, async (tx) => {
         const row: RegionStatusRow = { regionId, status, reason, updatedAt: meta.now, updatedBy: meta.actor };
         // Writers are serialised by the counter bump, so this check-then-write cannot race another writer.
+        const previous = await tx.findOne(RegionStatusRowSchema, { regionId });
+        const before = previous ? regionStatusRowToRecord(previous) : undefined;
         const updated = await tx.nativeUpdate(RegionStatusRowSchema, { regionId }, row);
         if (updated === 0) await tx.insert(RegionStatusRowSchema, row);
-        return { value: regionStatusRowToRecord(row), ids: [regionId] };
+        const value = regionStatusRowToRecord(row);
+        return { value, ids: [regionId], events: [regionStatusEvent(regionId, before, value, meta)] };
       });
     },
 

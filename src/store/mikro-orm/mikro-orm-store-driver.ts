@@ -1,4 +1,5 @@
 import type { EntityManager, TransactionOptions } from "@mikro-orm/core";
+import type { SqlDialect } from "./audit-chain.js";
 
 /** An open database: MikroORM instances satisfy this. */
 export interface OpenDatabase {
@@ -11,6 +12,8 @@ export interface OpenDatabase {
  * database cannot serve this right now", and how to read one consistent snapshot.
  */
 export interface MikroOrmStoreDriver {
+  /** Where SQL must differ: how the audit chain head is locked. */
+  readonly dialect: SqlDialect;
   /** Names the database in error messages: a file path, or host:port/database (never a password). */
   readonly location: string;
   /** Connects and prepares the schema (creates tables, or runs or checks migrations); UnavailableError on failure. */

@@ -8,7 +8,9 @@ import { STORE_STATE_ID, StoreStateSchema } from "../entities/store-state.js";
 import { initMikroOrm } from "../mikro-orm/init-mikro-orm.js";
 import { createMikroOrmPolicyStore } from "../mikro-orm/mikro-orm-policy-store.js";
 import { messageOf } from "../mikro-orm/store-errors.js";
+import type { AuditStore } from "../audit-store.js";
 import type { PolicyStore } from "../policy-store.js";
+import { prepareSqliteAudit } from "./sqlite-audit-schema.js";
 import { isSqliteBusy, toSqliteStoreError } from "./sqlite-store-error.js";
 
 export interface SqlitePolicyStoreOptions {
@@ -27,10 +29,11 @@ export interface SqlitePolicyStoreOptions {
 const BUSY_TIMEOUT_MS = 50;
 
 /** The embedded PolicyStore: one SQLite file, schema kept up to date by MikroORM's schema generator. */
-export function createSqlitePolicyStore(options: SqlitePolicyStoreOptions): PolicyStore {
+export function createSqlitePolicyStore(options: SqlitePolicyStoreOptions): PolicyStore & AuditStore {
   const path = join(options.dataDir, options.fileName ?? "residency.sqlite");
   return createMikroOrmPolicyStore({
     location: path,
+    dialect: "sqlite",
     toStoreError: (err) => toSqliteStoreError(err, path),
     isTransient: isSqliteBusy,
     // SQLite transactions are serializable; in WAL mode a read transaction keeps its snapshot to the end.
@@ -59,6 +62,7 @@ export function createSqlitePolicyStore(options: SqlitePolicyStoreOptions): Poli
         // Never drop columns, nor tables this ORM does not know (other modules may share the file).
         await orm.schema.updateSchema({ safe: true, dropTables: false });
         await seedStoreState(orm.em.fork());
+        await prepareSqliteAudit(orm.em.fork());
         return orm;
       } catch (err) {
         await orm?.close(true).catch(() => undefined);

@@ -1,0 +1,263 @@
+// `npm run bench:audit`: what the tamper-evident audit (issue #6) costs. Part 1 drives decisions through the
+// decision responder in process, with audit off (no-op sink) and on (queue + batch writer into Postgres), in
+// alternating rounds of the same run. Part 2 measures how fast the writer appends entries to the hash chain.
+// Environment knobs (all optional):
+//   BENCH_AUDIT_POSTGRES_URL   a server where a scratch database may be created (default: the tests' server)
+//   BENCH_AUDIT_ROUNDS=6       rounds per mode in part 1 (each BENCH_AUDIT_ROUND_MS=500 long)
+//   BENCH_AUDIT_ENTRIES=40000  entries per writer run in part 2
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
+import { create } from "@bufbuild/protobuf";
+import pg from "pg";
+import { pino } from "pino";
+import { ResolveAccessRequestSchema, type ResolveAccessRequest } from "../gen/residency/v1/residency_service_pb.js";
+import { bindPrincipal } from "../src/api/call-principal.js";
+import type { CallContext } from "../src/api/call-context.js";
+import { createDecisionResponder, type DecisionResponder } from "../src/api/decision-responder.js";
+import { classificationMapping, operationMapping } from "../src/api/enum-mapping.js";
+import { requestIdMiddleware } from "../src/api/request-id.js";
+import { createAuditLog, type AuditLog, type AuditSettings } from "../src/audit/audit-log.js";
+import { ALL_TENANTS } from "../src/auth/principal.js";
+import type { DecisionRequest } from "../src/domain/decision.js";
+import { DEFAULT_REGIONS } from "../src/domain/default-region-catalog.js";
+import { buildSnapshot, type Snapshot } from "../src/snapshot/snapshot.js";
+import type { AuditStore } from "../src/store/audit-store.js";
+import { createPostgresPolicyStore } from "../src/store/postgres/postgres-policy-store.js";
+import { createSqlitePolicyStore } from "../src/store/sqlite/sqlite-policy-store.js";
+import { describeMachine, loadAverageNow, machineInfo } from "./machine.js";
+import { buildPopulation } from "./population.js";
+import { formatInt, formatPercent, median, textTable } from "./stats.js";
+
+const log = (line = ""): void => void process.stdout.write(`${line}\n`);
+const silent = pino({ level: "silent" });
+const noMetrics = {
+  setAuditQueueDepth: () => {},
+  countAuditWriteFailures: () => {},
+  countAuditEntriesWritten: () => {},
+  countAuditShed: () => {},
+};
+
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name}="${raw}": must be a positive whole number`);
+  return value;
+}
+
+/** What one decision call needs: the engine's request, the proto request and a call context (request id, principal). */
+interface Call {
+  readonly request: DecisionRequest;
+  readonly original: ResolveAccessRequest;
+  readonly context: CallContext;
+}
+
+function buildCalls(requests: readonly DecisionRequest[]): Call[] {
+  // 256 contexts, each with a request id and a principal, as the middleware leaves them.
+  const contexts = Array.from({ length: 256 }, (_, i) => {
+    const context: CallContext = {
+      requestHeader: { get: (name) => (name === "x-request-id" ? `bench-${i}` : null) },
+      responseHeader: { set: () => {} },
+      signal: new AbortController().signal,
+      protocolName: "grpc-native",
+    };
+    void requestIdMiddleware(() => undefined, undefined as never)(undefined as never, context);
+    bindPrincipal(context, { subject: `svc-${i % 8}`, roles: new Set(["service"]), tenants: ALL_TENANTS, via: "jwt" });
+    return context;
+  });
+  return requests.map((request, i) => ({
+    request,
+    original: create(ResolveAccessRequestSchema, {
+      tenantId: request.tenantId,
+      learnerId: request.learnerId,
+      operation: operationMapping.toProto(request.operation),
+      requestedRegion: request.requestedRegion,
+      dataClassification: request.dataClassification ? classificationMapping.toProto(request.dataClassification) : 0,
+      resourceType: "document",
+      resourceId: `doc-${i}`,
+      callerRegion: "us-east",
+    }),
+    context: contexts[i % contexts.length]!,
+  }));
+}
+
+let sink = 0;
+
+/** Decisions answered per second over `ms`, in chunks of `chunk` with a turn of the event loop between chunks. */
+async function round(respond: DecisionResponder, snapshot: Snapshot, calls: readonly Call[], ms: number, chunk: number) {
+  const mask = calls.length - 1;
+  let i = 0;
+  let answered = 0;
+  let shed = 0;
+  const started = performance.now();
+  const until = started + ms;
+  let now = started;
+  while (now < until) {
+    for (let k = 0; k < chunk; k++) {
+      const call = calls[i++ & mask]!;
+      try {
+        sink ^= respond(snapshot, call.request, call.original, call.context).decision.allowed ? 1 : 0;
+        answered++;
+      } catch {
+        shed++;
+      }
+    }
+    if (chunk < Number.MAX_SAFE_INTEGER) await yieldToLoop();
+    now = performance.now();
+  }
+  return { perSec: (answered / (now - started)) * 1000, shed };
+}
+
+async function scratchPostgres(): Promise<{ url: string; drop: () => Promise<void> } | undefined> {
+  const admin = process.env.BENCH_AUDIT_POSTGRES_URL ?? process.env.RESIDENCY_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+  const name = `residency_bench_${randomBytes(4).toString("hex")}`;
+  const query = async (sql: string) => {
+    const client = new pg.Client({ connectionString: admin });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  try {
+    await query(`create database "${name}"`);
+  } catch (err) {
+    log(`  (no Postgres at ${new URL(admin).host}: ${(err as Error).message}; part 2 uses SQLite only)`);
+    return undefined;
+  }
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => query(`drop database if exists "${name}" with (force)`) };
+}
+
+async function main(): Promise<void> {
+  const machine = machineInfo();
+  log("residency audit bench (issue #6)");
+  log(describeMachine(machine));
+  const rounds = envInt("BENCH_AUDIT_ROUNDS", 6);
+  const roundMs = envInt("BENCH_AUDIT_ROUND_MS", 500);
+  const entries = envInt("BENCH_AUDIT_ENTRIES", 40_000);
+
+  const population = buildPopulation({ tenants: 2_000, learnersPerTenant: 3, requests: 16_384, seed: 20_261_127 });
+  const snapshot = buildSnapshot({ version: 1, regions: DEFAULT_REGIONS, policies: population.policies, defaultRegion: undefined, builtAt: Date.now() });
+  const calls = buildCalls(population.requests);
+  const spoolDir = await mkdtemp(join(tmpdir(), "residency-bench-spool-"));
+  const postgres = await scratchPostgres();
+  const sqliteDir = await mkdtemp(join(tmpdir(), "residency-bench-sqlite-"));
+  const opened: (AuditStore & { close(): Promise<void> })[] = [];
+  const openStore = async (kind: "postgres" | "sqlite") => {
+    const store = kind === "postgres" ? createPostgresPolicyStore({ url: postgres!.url, runMigrations: true }) : createSqlitePolicyStore({ dataDir: sqliteDir });
+    await store.open();
+    opened.push(store);
+    return store;
+  };
+  const auditLog = (store: AuditStore, settings: Partial<AuditSettings> = {}): AuditLog =>
+    createAuditLog({
+      store,
+      settings: { spoolDir, queueMax: 100_000, batchSize: 500, flushIntervalMs: 100, ...settings },
+      metrics: noMetrics,
+      logger: silent,
+    });
+
+  try {
+    const store = await openStore(postgres ? "postgres" : "sqlite");
+    const storeName = postgres ? "Postgres" : "SQLite";
+    const off = createDecisionResponder(Date.now);
+
+    log();
+    log("== 1. Decisions through the decision responder, in process: audit off vs on (alternating rounds) ==");
+    // a) The decision path alone: the queue is big enough for a round and the writer drains it between rounds.
+    const pathLog = auditLog(store, { queueMax: 5_000_000, flushIntervalMs: 60_000, batchSize: 5_000_000 });
+    await pathLog.start();
+    const on = createDecisionResponder(Date.now, pathLog);
+    for (let w = 0; w < 2; w++) {
+      await round(off, snapshot, calls, 300, Number.MAX_SAFE_INTEGER);
+      await round(on, snapshot, calls, 300, Number.MAX_SAFE_INTEGER);
+      await pathLog.flush();
+    }
+    const pathOff: number[] = [];
+    const pathOn: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      pathOff.push((await round(off, snapshot, calls, roundMs, Number.MAX_SAFE_INTEGER)).perSec);
+      pathOn.push((await round(on, snapshot, calls, roundMs, Number.MAX_SAFE_INTEGER)).perSec);
+      await pathLog.flush(); // untimed
+    }
+    await pathLog.close();
+
+    // b) Sustained, with the writer appending to the chain meanwhile: the loop yields every 256 decisions.
+    const liveLog = auditLog(store);
+    await liveLog.start();
+    const live = createDecisionResponder(Date.now, liveLog);
+    const liveOff: number[] = [];
+    const liveOn: number[] = [];
+    let liveShed = 0;
+    for (let r = 0; r < rounds; r++) {
+      liveOff.push((await round(off, snapshot, calls, roundMs, 256)).perSec);
+      const result = await round(live, snapshot, calls, roundMs, 256);
+      liveOn.push(result.perSec);
+      liveShed += result.shed;
+      await liveLog.flush(); // untimed: each round starts with an empty queue
+    }
+    await liveLog.close();
+
+    const ratio = (a: readonly number[], b: readonly number[]) => median(b) / median(a);
+    log(
+      textTable(
+        ["mode", "audit off (decisions/s)", "audit on (decisions/s)", "on / off", "cost"],
+        [
+          ["decision path (enqueue only)", formatInt(median(pathOff)), formatInt(median(pathOn)), formatPercent(ratio(pathOff, pathOn)), formatPercent(1 - ratio(pathOff, pathOn))],
+          [`sustained, writer into ${storeName}`, formatInt(median(liveOff)), formatInt(median(liveOn)), formatPercent(ratio(liveOff, liveOn)), formatPercent(1 - ratio(liveOff, liveOn))],
+        ],
+      ),
+    );
+    log(`  rounds (decisions/s): path off ${pathOff.map(formatInt).join(" ")} | on ${pathOn.map(formatInt).join(" ")}`);
+    log(`                        sustained off ${liveOff.map(formatInt).join(" ")} | on ${liveOn.map(formatInt).join(" ")}`);
+    log(`  sustained: ${formatInt(liveShed)} decisions shed (queue full: the writer is the bound, not the decision path)`);
+
+    log();
+    log("== 2. Audit write throughput: entries appended to the hash chain (queue → batch writer → database) ==");
+    const rows: string[][] = [];
+    const kinds: ("postgres" | "sqlite")[] = postgres ? ["postgres", "sqlite"] : ["sqlite"];
+    for (const kind of kinds) {
+      const target = kind === "postgres" ? store : await openStore("sqlite");
+      for (const batchSize of [100, 500, 1000]) {
+        const writer = auditLog(target, { queueMax: entries, batchSize, flushIntervalMs: 60_000 });
+        const recorder = createDecisionResponder(Date.now, writer);
+        for (let i = 0; i < entries; i++) {
+          const call = calls[i % calls.length]!;
+          recorder(snapshot, call.request, call.original, call.context);
+        }
+        const cpu = process.cpuUsage();
+        const started = performance.now();
+        await writer.start();
+        while (writer.depth > 0) await writer.flush();
+        const ms = performance.now() - started;
+        const used = process.cpuUsage(cpu);
+        await writer.close();
+        rows.push([
+          kind === "postgres" ? "Postgres" : "SQLite",
+          String(batchSize),
+          formatInt((entries / ms) * 1000),
+          `${((used.user + used.system) / entries).toFixed(1)} µs`,
+        ]);
+      }
+    }
+    log(textTable(["database", "batch", "entries/s", "CPU of this process per entry"], rows));
+    log(`  ${formatInt(entries)} decision entries per run (about 20% denied, with violation rows); load average at end ${loadAverageNow().join(" / ")}`);
+  } finally {
+    for (const store of opened) await store.close();
+    await postgres?.drop();
+    await rm(spoolDir, { recursive: true, force: true });
+    await rm(sqliteDir, { recursive: true, force: true });
+  }
+  if (sink === 42) log(""); // keeps the decisions observable
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,51 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly grpcPort: number;
+  /** Every JSON log line so far. */
+  readonly lines: Record<string, unknown>[];
+  readonly exit: Promise<number | null>;
+  /** SIGTERM, then the exit code. */
+  terminate(): Promise<number | null>;
+}
+
+/** Starts `npm start`'s command (`node --import tsx src/main.ts`) and resolves once it serves. */
+export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", GRPC_PORT: "0", METRICS_PORT: "0", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const lines: Record<string, unknown>[] = [];
+  const serving = new Promise<{ port: number; grpcPort: number }>((resolve, reject) => {
+    const reader = createInterface({ input: child.stdout! });
+    reader.on("line", (line) => {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      lines.push(entry);
+      if (entry.message === "residency is serving") resolve({ port: entry.port as number, grpcPort: entry.grpc_port as number });
+    });
+    void exit.then((code) => reject(new Error(`service exited before serving (code ${code}): ${stderr.slice(-2000)}`)));
+  });
+  const { port, grpcPort } = await serving;
+  return {
+    child,
+    port,
+    grpcPort,
+    lines,
+    exit,
+    async terminate() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      return exit;
+    },
+  };
+}
