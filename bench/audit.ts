@@ -20,6 +20,7 @@ import { createDecisionResponder, type DecisionResponder } from "../src/api/deci
 import { classificationMapping, operationMapping } from "../src/api/enum-mapping.js";
 import { requestIdMiddleware } from "../src/api/request-id.js";
 import { createAuditLog, type AuditLog, type AuditSettings } from "../src/audit/audit-log.js";
+import { createAuditQueue } from "../src/audit/audit-queue.js";
 import { ALL_TENANTS } from "../src/auth/principal.js";
 import type { DecisionRequest } from "../src/domain/decision.js";
 import { DEFAULT_REGIONS } from "../src/domain/default-region-catalog.js";
@@ -86,8 +87,12 @@ function buildCalls(requests: readonly DecisionRequest[]): Call[] {
 
 let sink = 0;
 
-/** Decisions answered per second over `ms`, in chunks of `chunk` with a turn of the event loop between chunks. */
-async function round(respond: DecisionResponder, snapshot: Snapshot, calls: readonly Call[], ms: number, chunk: number) {
+/**
+ * Decisions answered per second over `ms`, the clock read every `chunk` decisions; with `yieldEvery`, a turn of the
+ * event loop after each chunk (so the audit writer runs meanwhile), else a tight loop.
+ */
+async function round(respond: DecisionResponder, snapshot: Snapshot, calls: readonly Call[], ms: number, yieldEvery?: number) {
+  const chunk = yieldEvery ?? 10_000;
   const mask = calls.length - 1;
   let i = 0;
   let answered = 0;
@@ -105,7 +110,7 @@ async function round(respond: DecisionResponder, snapshot: Snapshot, calls: read
         shed++;
       }
     }
-    if (chunk < Number.MAX_SAFE_INTEGER) await yieldToLoop();
+    if (yieldEvery !== undefined) await yieldToLoop();
     now = performance.now();
   }
   return { perSec: (answered / (now - started)) * 1000, shed };
@@ -170,23 +175,22 @@ async function main(): Promise<void> {
 
     log();
     log("== 1. Decisions through the decision responder, in process: audit off vs on (alternating rounds) ==");
-    // a) The decision path alone: the queue is big enough for a round and the writer drains it between rounds.
-    const pathLog = auditLog(store, { queueMax: 5_000_000, flushIntervalMs: 60_000, batchSize: 5_000_000 });
-    await pathLog.start();
-    const on = createDecisionResponder(Date.now, pathLog);
+    // a) The decision path alone: the real queue, taken a batch at a time as soon as one is ready, as a writer that
+    //    keeps up would take it; what the writer then does with it is part 2's business, not the decision path's.
+    let drain = () => {};
+    const queue = createAuditQueue(100_000, 500, () => drain());
+    drain = () => void queue.take(500);
+    const on = createDecisionResponder(Date.now, { record: (record) => queue.offer(record) });
     for (let w = 0; w < 2; w++) {
-      await round(off, snapshot, calls, 300, Number.MAX_SAFE_INTEGER);
-      await round(on, snapshot, calls, 300, Number.MAX_SAFE_INTEGER);
-      await pathLog.flush();
+      await round(off, snapshot, calls, 300);
+      await round(on, snapshot, calls, 300);
     }
     const pathOff: number[] = [];
     const pathOn: number[] = [];
     for (let r = 0; r < rounds; r++) {
-      pathOff.push((await round(off, snapshot, calls, roundMs, Number.MAX_SAFE_INTEGER)).perSec);
-      pathOn.push((await round(on, snapshot, calls, roundMs, Number.MAX_SAFE_INTEGER)).perSec);
-      await pathLog.flush(); // untimed
+      pathOff.push((await round(off, snapshot, calls, roundMs)).perSec);
+      pathOn.push((await round(on, snapshot, calls, roundMs)).perSec);
     }
-    await pathLog.close();
 
     // b) Sustained, with the writer appending to the chain meanwhile: the loop yields every 256 decisions.
     const liveLog = auditLog(store);
@@ -209,14 +213,15 @@ async function main(): Promise<void> {
       textTable(
         ["mode", "audit off (decisions/s)", "audit on (decisions/s)", "on / off", "cost"],
         [
-          ["decision path (enqueue only)", formatInt(median(pathOff)), formatInt(median(pathOn)), formatPercent(ratio(pathOff, pathOn)), formatPercent(1 - ratio(pathOff, pathOn))],
-          [`sustained, writer into ${storeName}`, formatInt(median(liveOff)), formatInt(median(liveOn)), formatPercent(ratio(liveOff, liveOn)), formatPercent(1 - ratio(liveOff, liveOn))],
+          ["decision path (record + enqueue)", formatInt(median(pathOff)), formatInt(median(pathOn)), formatPercent(ratio(pathOff, pathOn)), formatPercent(1 - ratio(pathOff, pathOn))],
+          [`whole process, writer into ${storeName}`, formatInt(median(liveOff)), formatInt(median(liveOn)), formatPercent(ratio(liveOff, liveOn)), formatPercent(1 - ratio(liveOff, liveOn))],
         ],
       ),
     );
     log(`  rounds (decisions/s): path off ${pathOff.map(formatInt).join(" ")} | on ${pathOn.map(formatInt).join(" ")}`);
-    log(`                        sustained off ${liveOff.map(formatInt).join(" ")} | on ${liveOn.map(formatInt).join(" ")}`);
-    log(`  sustained: ${formatInt(liveShed)} decisions shed (queue full: the writer is the bound, not the decision path)`);
+    log(`                        whole process off ${liveOff.map(formatInt).join(" ")} | on ${liveOn.map(formatInt).join(" ")}`);
+    log(`  whole process: the writer shares this one thread (hashing, serializing, the driver), so on/off there is the`);
+    log(`  writer's CPU per entry against decide()'s few microseconds; ${formatInt(liveShed)} decisions shed (queue full).`);
 
     log();
     log("== 2. Audit write throughput: entries appended to the hash chain (queue → batch writer → database) ==");

@@ -50,6 +50,8 @@ export interface Config {
   readonly tracing: TracingConfig | undefined;
   /** The tamper-evident audit log's queue, batches and spool. */
   readonly audit: AuditConfig;
+  /** Emergency overrides (break-glass). */
+  readonly emergency: EmergencyConfig;
   /** NODE_ENV=production: refuses the built-in development secret (and a JWKS over plain http). */
   readonly production: boolean;
   /** How callers prove who they are: bearer JWTs, and optionally mTLS client certificates. */
@@ -109,6 +111,21 @@ export interface AuditConfig {
   readonly batchSize: number;
   /** AUDIT_FLUSH_MS: longest a record waits in the queue before its batch is written. @default 100 */
   readonly flushIntervalMs: number;
+}
+
+/** Emergency overrides (issue #5): how long they may last, who must approve, and the background work around them. */
+export interface EmergencyConfig {
+  /** EMERGENCY_MAX_HOURS: the longest duration_hours a request may ask for (1 to 720). @default 72 */
+  readonly maxHours: number;
+  /**
+   * EMERGENCY_REQUIRED_APPROVALS: 1, a second person (not the requester) must approve; 0, for single-person setups,
+   * a request is ACTIVE at once (approved_by "none required"). @default 1
+   */
+  readonly requiredApprovals: number;
+  /** EMERGENCY_SWEEP_INTERVAL_MS: how often expired overrides (and PENDING ones past 24 h) are marked EXPIRED. @default 60000 */
+  readonly sweepIntervalMs: number;
+  /** EMERGENCY_USAGE_FLUSH_MS: how often the uses counted in memory are added to the store. @default 1000 */
+  readonly usageFlushMs: number;
 }
 
 export type TraceExporterKind = "otlp" | "console";
@@ -217,6 +234,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       queueMax: int("AUDIT_QUEUE_MAX", 100_000, 1, 10_000_000),
       batchSize: int("AUDIT_BATCH_SIZE", 500, 1, 10_000),
       flushIntervalMs: int("AUDIT_FLUSH_MS", 100, 1, 60_000),
+    },
+    emergency: {
+      maxHours: int("EMERGENCY_MAX_HOURS", 72, 1, 720),
+      requiredApprovals: int("EMERGENCY_REQUIRED_APPROVALS", 1, 0, 1),
+      sweepIntervalMs: int("EMERGENCY_SWEEP_INTERVAL_MS", 60_000, 10, 3_600_000),
+      usageFlushMs: int("EMERGENCY_USAGE_FLUSH_MS", 1_000, 10, 60_000),
     },
     production,
     auth: authConfig(text, int, production, problems),

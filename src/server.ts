@@ -23,6 +23,9 @@ import { ConfigError, type Config } from "./config.js";
 import { DEFAULT_REGIONS } from "./domain/default-region-catalog.js";
 import type { Region } from "./domain/region.js";
 import { loadDemoData } from "./demo/load-demo-data.js";
+import { createEmergencyOverrideService, type EmergencyOverrideService } from "./overrides/emergency-override-service.js";
+import { createOverrideSweeper, type OverrideSweeper } from "./overrides/override-sweeper.js";
+import { createOverrideUsageCounter, type OverrideUsageCounter } from "./overrides/override-usage-counter.js";
 import { createPolicyService, type PolicyService } from "./policies/policy-service.js";
 import { createS3ObjectUrlSigner } from "./presign/s3-object-url-signer.js";
 import { createRegionStatusService } from "./regions/region-status-service.js";
@@ -53,6 +56,12 @@ export interface App {
   readonly metrics: ResidencyMetrics;
   /** The audit log: every decision and admin change, hash-chained. */
   readonly audit: AuditLog;
+  /** Emergency overrides: the service, the in-memory usage counter (`flush`) and the expiry sweeper (`sweep`). */
+  readonly overrides: {
+    readonly service: EmergencyOverrideService;
+    readonly usage: OverrideUsageCounter;
+    readonly sweeper: OverrideSweeper;
+  };
 }
 
 export interface AppOptions {
@@ -111,6 +120,24 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger,
     ...(tracing === undefined ? {} : { traced: (name, attributes, fn) => tracing.inSpan(name, attributes, fn) }),
   });
+  const overrides = createEmergencyOverrideService({
+    store,
+    regions: regionById,
+    clock,
+    settings: config.emergency,
+    announce,
+    countTransition: (status) => metrics.countEmergencyOverride(status),
+  });
+  // Uses are counted in memory on the decision path and added to the store in batches, never per decision.
+  const overrideUsage = createOverrideUsageCounter({
+    store,
+    announce,
+    clock,
+    flushIntervalMs: config.emergency.usageFlushMs,
+    onUse: () => metrics.countEmergencyOverride("used"),
+    logger,
+  });
+  const overrideSweeper = createOverrideSweeper({ sweep: () => overrides.sweep(), intervalMs: config.emergency.sweepIntervalMs, logger });
   const authenticate = createCallAuthenticator({
     verify: createTokenVerifier({ ...config.auth, jwks, clock }),
     cache: createVerifiedTokenCache({ clock }),
@@ -123,8 +150,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     authMiddleware({ authenticate, logger }),
   ];
   const registrations = [
-    residencyHandlers({ snapshots, awaitVersion: replication.awaitVersion, respond: createDecisionResponder(clock, audit), signer: createS3ObjectUrlSigner(config.s3Credentials) }),
-    adminHandlers({ policies, regionStatus }),
+    residencyHandlers({ snapshots, awaitVersion: replication.awaitVersion, respond: createDecisionResponder(clock, audit, overrideUsage), signer: createS3ObjectUrlSigner(config.s3Credentials) }),
+    adminHandlers({ policies, regionStatus, overrides }),
     auditHandlers({ store: replication.auditStore, hub: audit.hub }),
   ].map((reg) => applyMiddleware(withUnimplementedStubs(reg), middleware));
 
@@ -159,9 +186,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     policies,
     metrics,
     audit,
+    overrides: { service: overrides, usage: overrideUsage, sweeper: overrideSweeper },
     async start() {
       await replication.start();
       await audit.start();
+      overrideUsage.start();
+      overrideSweeper.start();
       if (config.demoData) {
         const created = await loadDemoData(policies, "demo-data");
         logger.info({ created }, "demo data loaded (DEMO_DATA=true)");
@@ -190,6 +220,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       health.setAll("NOT_SERVING");
       audit.closeStreams(); // live audit streams end cleanly rather than hold the grace period
       await Promise.all([connectListener.stop(config.shutdownGraceMs), grpcListener.stop(config.shutdownGraceMs)]);
+      // Every decision is in: its override uses go to the store.
+      await overrideSweeper.stop();
+      await overrideUsage.stop();
       // Every decision is in: the queue goes to the database, or to the spool when it cannot be reached.
       await audit.close();
       await replication.stop();

@@ -1,6 +1,7 @@
 import { AdminService } from "../../gen/residency/v1/admin_service_pb.js";
 import type { ResidencyPolicy } from "../../gen/residency/v1/policy_pb.js";
 import { InvalidArgumentError, type FieldViolation } from "../domain/errors.js";
+import type { EmergencyOverrideService } from "../overrides/emergency-override-service.js";
 import type { PolicyService } from "../policies/policy-service.js";
 import type { RegionStatusService } from "../regions/region-status-service.js";
 import { regionStatusMapping } from "./enum-mapping.js";
@@ -8,14 +9,21 @@ import { regionToProto } from "./region-mapping.js";
 import { authorOf } from "./author.js";
 import { requireTenant, seesTenant, visibleTenants } from "./call-principal.js";
 import type { CallContext } from "./call-context.js";
+import { overrideHandlers } from "./override-handlers.js";
 import { decodePageToken, encodePageToken, pageSizeOf } from "./page-token.js";
 import { policyFieldsFromProto, policyToProto } from "./policy-mapping.js";
 import { registration, type ServiceRegistration } from "./service-handlers.js";
 
-/** Policy CRUD and region status. Overrides and simulation are declared in the contract and answer UNIMPLEMENTED for now. */
-export function adminHandlers(deps: { policies: PolicyService; regionStatus: RegionStatusService }): ServiceRegistration {
+/** Policy CRUD, region status and emergency overrides. Simulation is declared in the contract and answers UNIMPLEMENTED for now. */
+export function adminHandlers(deps: {
+  policies: PolicyService;
+  regionStatus: RegionStatusService;
+  /** Absent: the override RPCs answer UNIMPLEMENTED. */
+  overrides?: EmergencyOverrideService;
+}): ServiceRegistration {
   const { policies } = deps;
   return registration(AdminService, {
+    ...(deps.overrides === undefined ? {} : overrideHandlers(deps.overrides)),
     async createPolicy(request, context) {
       const policy = requirePolicy(request.policy);
       const violations: FieldViolation[] = [];

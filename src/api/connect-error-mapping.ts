@@ -10,6 +10,7 @@ import {
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
+  PermissionDeniedError,
   UnavailableError,
   VersionConflictError,
   type FieldViolation,
@@ -41,6 +42,7 @@ export function toConnectError(err: unknown, logger: ErrorLogger): ConnectError 
     return new ConnectError(err.message, Code.FailedPrecondition, undefined, details);
   }
   if (err instanceof NotFoundError) return new ConnectError(err.message, Code.NotFound);
+  if (err instanceof PermissionDeniedError) return new ConnectError(err.message, Code.PermissionDenied);
   if (err instanceof AlreadyExistsError) return new ConnectError(err.message, Code.AlreadyExists);
   if (err instanceof VersionConflictError) {
     return new ConnectError(err.message, Code.Aborted, undefined, [

@@ -33,32 +33,31 @@ export function adminContent(r: AdminAuditRecord): AuditEntryContent {
 }
 
 function decisionContent(r: DecisionAuditRecord): AuditEntryContent {
-  const { request, facts, decision } = r;
   return {
     kind: "DECISION",
     occurredAt: r.time,
-    tenantId: text(request.tenantId),
-    learnerId: text(request.learnerId),
+    tenantId: text(r.tenantId),
+    learnerId: text(r.learnerId),
     actor: text(r.actor),
     requestId: text(r.requestId),
     subjectId: "",
     beforeJson: "",
     afterJson: "",
     decisionId: r.decisionId,
-    operation: request.operation,
-    resourceType: text(facts.resourceType),
-    resourceId: text(facts.resourceId),
-    requestedRegion: text(request.requestedRegion),
-    targetRegion: decision.targetRegion,
-    callerRegion: text(facts.callerRegion),
-    primaryRegion: decision.primaryRegion,
-    allowed: decision.allowed,
-    reasonCodes: decision.reasons.map((reason) => reason.code),
-    policyId: decision.policyId,
-    policyVersion: decision.policyVersion,
+    operation: r.operation,
+    resourceType: text(r.resourceType),
+    resourceId: text(r.resourceId),
+    requestedRegion: text(r.requestedRegion),
+    targetRegion: r.targetRegion,
+    callerRegion: text(r.callerRegion),
+    primaryRegion: r.primaryRegion,
+    allowed: r.allowed,
+    reasonCodes: r.reasons.map((reason) => reason.code),
+    policyId: r.policyId,
+    policyVersion: r.policyVersion,
     snapshotVersion: r.snapshotVersion,
-    overrideId: decision.emergencyOverrideId,
-    violations: violationsOf(decision),
+    overrideId: r.overrideId,
+    violations: violationsOf(r),
   };
 }
 

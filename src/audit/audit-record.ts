@@ -1,4 +1,5 @@
-import type { Decision, DecisionRequest } from "../domain/decision.js";
+import type { Reason } from "../domain/decision.js";
+import type { Operation } from "../domain/vocabulary.js";
 
 /** What an audit entry records; names equal the proto AuditEventKind values without the prefix. */
 export const AUDIT_KINDS = [
@@ -17,17 +18,11 @@ export const AUDIT_KINDS = [
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 export type AdminAuditKind = Exclude<AuditKind, "DECISION">;
 
-/** The request fields a decision record keeps besides the engine's request; a ResolveAccessRequest has them. */
-export interface AccessFacts {
-  readonly resourceType: string;
-  readonly resourceId: string;
-  readonly callerRegion: string;
-}
-
 /**
- * One decision, as the decision path hands it over: references to what the path already holds (the engine's
- * request and answer, the proto request), so enqueueing allocates this one object and nothing else. The writer
- * flattens it later, off the decision path. Every referenced object must not change after the call returns.
+ * One decision, as the decision path hands it over: one flat object of scalars (strings it already holds are
+ * shared, not copied) and the engine's reasons (frozen, usually shared between decisions). Nothing else is
+ * retained until the writer takes it: holding on to whole requests and decisions would make the garbage
+ * collector copy them. The writer flattens it into entry content later, off the decision path.
  */
 export interface DecisionAuditRecord {
   readonly kind: "DECISION";
@@ -37,9 +32,21 @@ export interface DecisionAuditRecord {
   readonly snapshotVersion: number;
   readonly actor: string;
   readonly requestId: string;
-  readonly request: DecisionRequest;
-  readonly facts: AccessFacts;
-  readonly decision: Decision;
+  readonly tenantId: string;
+  readonly learnerId: string;
+  readonly operation: Operation;
+  readonly resourceType: string;
+  readonly resourceId: string;
+  readonly requestedRegion: string;
+  readonly callerRegion: string;
+  readonly targetRegion: string;
+  readonly primaryRegion: string;
+  readonly allowed: boolean;
+  /** The decision's reasons, in order: the reason codes and the violations are taken from them. */
+  readonly reasons: readonly Reason[];
+  readonly policyId: string;
+  readonly policyVersion: number;
+  readonly overrideId: string;
 }
 
 /**

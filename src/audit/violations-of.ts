@@ -8,7 +8,7 @@ const NONE: readonly ViolationContent[] = Object.freeze([]);
  * pinning rule (REGION_PROHIBITED, REGION_NOT_ALLOWED; framework ""). A deny for another cause (no policy, a
  * region that is down, no compliant inference provider without a framework) is recorded, but not a violation.
  */
-export function violationsOf(decision: Decision): readonly ViolationContent[] {
+export function violationsOf(decision: Pick<Decision, "allowed" | "reasons">): readonly ViolationContent[] {
   if (decision.allowed) return NONE;
   let out: ViolationContent[] | undefined;
   for (const reason of decision.reasons) {

@@ -25,6 +25,11 @@ export class FailedPreconditionError extends Error {
   }
 }
 
+/** The caller is who it says, and may call the method, but the rules forbid this act (e.g. approving one's own request). */
+export class PermissionDeniedError extends Error {
+  override readonly name = "PermissionDeniedError";
+}
+
 export class NotFoundError extends Error {
   override readonly name = "NotFoundError";
 }

@@ -263,7 +263,8 @@ const POLICY_RULES: readonly PolicyRule[] = [
 
 // Helpers shared by the rules.
 
-function checkIdentifier(path: string, value: string, out: FieldViolation[]): boolean {
+/** Appends a violation when `value` is not a well-formed id (at most 128 characters of letters, digits and . _ : @ -). */
+export function checkIdentifier(path: string, value: string, out: FieldViolation[]): boolean {
   if (value.length > MAX_ID_LENGTH) {
     out.push({ field: path, rule: "max_length", message: `${path} is longer than ${MAX_ID_LENGTH} characters` });
     return false;

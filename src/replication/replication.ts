@@ -132,8 +132,16 @@ export function createReplication(options: ReplicationOptions): Replication {
     async start() {
       await store.open();
       opened = true;
-      await bus.start();
-      await sync.start();
+      try {
+        await bus.start();
+        await sync.start();
+      } catch (err) {
+        // No first snapshot (the store failed the read): leave nothing connected behind.
+        await bus.close();
+        await store.close();
+        opened = false;
+        throw err;
+      }
       started = true;
       // Whatever was committed between the first load and the subscription taking effect.
       void sync.catchUp("start");

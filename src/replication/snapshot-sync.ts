@@ -75,6 +75,7 @@ export function createSnapshotSync(options: SnapshotSyncOptions): SnapshotSync {
       regions: options.regions,
       policies: data.policies,
       regionStatuses: data.regionStatuses,
+      overrides: data.overrides ?? [],
       defaultRegion: options.defaultRegion,
       compliance: options.compliance,
       builtAt: clock(),
@@ -90,6 +91,7 @@ export function createSnapshotSync(options: SnapshotSyncOptions): SnapshotSync {
       deletedPolicyIds: delta.deletedPolicyIds,
       regionIds: [...new Set(delta.changes.filter((c) => c.kind === "region").flatMap((c) => c.ids))],
       regionStatuses: delta.regionStatuses,
+      overrides: delta.overrides ?? [],
     });
     const applied = clock();
     for (const change of delta.changes) options.observePropagationLag?.(Math.max(0, applied - change.committedAt) / 1000);

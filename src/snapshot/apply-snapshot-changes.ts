@@ -1,3 +1,4 @@
+import type { EmergencyOverride } from "../domain/emergency-override.js";
 import type { StoredPolicy } from "../domain/policy.js";
 import type { RegionStatusRecord } from "../store/policy-store.js";
 import { assembleSnapshot, snapshotParts, type Snapshot } from "./snapshot.js";
@@ -16,6 +17,8 @@ export interface SnapshotChanges {
   /** Regions whose status changed; one without a record in `regionStatuses` goes back to its catalog status. */
   readonly regionIds: readonly string[];
   readonly regionStatuses: readonly RegionStatusRecord[];
+  /** Current state of every emergency override that changed; an ACTIVE one is (re)placed, any other removed. */
+  readonly overrides?: readonly EmergencyOverride[];
 }
 
 /** Per touched tenant: its new tenant policy (null: deleted) and learner policies (null: deleted). */
@@ -87,10 +90,27 @@ export function applySnapshotChanges(previous: Snapshot, changes: SnapshotChange
     version: changes.version,
     builtAt: changes.builtAt,
     regionStatuses,
+    overridesByTenant: withOverrideChanges(parts.overridesByTenant, changes.overrides ?? []),
     tenants: tenantChanges.length === 0 ? parts.tenants : parts.tenants.with(tenantChanges),
     policyTenants: policyTenantChanges.length === 0 ? parts.policyTenants : parts.policyTenants.with(policyTenantChanges),
     policyCount,
   });
+}
+
+/** The ACTIVE overrides by tenant after `changed`; untouched tenants share their lists with the previous snapshot. */
+function withOverrideChanges(
+  before: ReadonlyMap<string, readonly EmergencyOverride[]>,
+  changed: readonly EmergencyOverride[],
+): ReadonlyMap<string, readonly EmergencyOverride[]> {
+  if (changed.length === 0) return before;
+  const next = new Map(before);
+  for (const override of changed) {
+    const kept = (next.get(override.tenantId) ?? []).filter((o) => o.overrideId !== override.overrideId);
+    if (override.status === "ACTIVE") kept.push(Object.freeze(override));
+    if (kept.length === 0) next.delete(override.tenantId);
+    else next.set(override.tenantId, Object.freeze(kept));
+  }
+  return next;
 }
 
 function nextEntry(

@@ -1,3 +1,5 @@
+import type { EmergencyOverride, OverrideStatus } from "../domain/emergency-override.js";
+import type { OverrideStatusChange } from "../domain/override-rules.js";
 import type { PolicyFields, StoredPolicy } from "../domain/policy.js";
 import type { RegionStatus } from "../domain/vocabulary.js";
 
@@ -28,13 +30,13 @@ export interface Committed<T> {
 }
 
 /** What a committed change touched; one row per change version (the outbox and the change log). */
-export type ChangeKind = "policy" | "region";
+export type ChangeKind = "policy" | "region" | "override";
 
 export interface ChangeRecord {
   /** The change counter value this change produced. */
   readonly version: number;
   readonly kind: ChangeKind;
-  /** Policy ids for "policy", region ids for "region". */
+  /** Policy ids for "policy", region ids for "region", override ids for "override". */
   readonly ids: readonly string[];
   /** Epoch milliseconds of the commit. */
   readonly committedAt: number;
@@ -60,6 +62,8 @@ export interface ChangesSince {
   readonly deletedPolicyIds: readonly string[];
   /** Current status records of every region named by the changes. */
   readonly regionStatuses: readonly RegionStatusRecord[];
+  /** Current state of every emergency override named by the changes (overrides are never deleted). Absent: none. */
+  readonly overrides?: readonly EmergencyOverride[];
   readonly changeVersion: number;
 }
 
@@ -69,6 +73,8 @@ export interface SnapshotData {
   readonly policies: readonly StoredPolicy[];
   /** Operator-set region statuses. */
   readonly regionStatuses: readonly RegionStatusRecord[];
+  /** The ACTIVE emergency overrides (expiry is checked per decision). Absent: none. */
+  readonly overrides?: readonly EmergencyOverride[];
   /** The store's change counter at the time of the read. */
   readonly changeVersion: number;
 }
@@ -83,10 +89,34 @@ export interface ListPoliciesQuery {
   readonly after: { readonly tenantId: string; readonly learnerId: string } | undefined;
 }
 
+/** A new emergency override: PENDING, or ACTIVE at once when no approval is required. The store assigns the id. */
+export type NewEmergencyOverride = Omit<EmergencyOverride, "overrideId" | "usageCount" | "lastUsedAt">;
+
+export interface ListOverridesQuery {
+  /** Empty: every tenant (of `tenantIn`, when given). */
+  readonly tenantId: string;
+  /** Only these tenants (the caller's, for a scoped caller); empty: none at all. Undefined: no restriction. */
+  readonly tenantIn?: readonly string[] | undefined;
+  /** False: PENDING and ACTIVE only. */
+  readonly includeInactive: boolean;
+  readonly limit: number;
+  /** Keyset cursor: list overrides ordered after this one (newest first: requestedAt, then overrideId, descending). */
+  readonly after: { readonly requestedAt: number; readonly overrideId: string } | undefined;
+}
+
+/** Decisions an override allowed since the last flush of one replica's usage counter. */
+export interface OverrideUsage {
+  readonly overrideId: string;
+  readonly count: number;
+  /** Epoch milliseconds of the latest of those decisions. */
+  readonly lastUsedAt: number;
+}
+
 /**
  * Durable policy storage. Two implementations share one test suite: SQLite (embedded default) and
  * Postgres (production). Every write is one transaction that also advances the change counter, so a
- * snapshot version names exactly one committed state.
+ * snapshot version names exactly one committed state, and appends the write's event to the audit chain
+ * (audit-store.ts), so a change and its audit event commit together.
  *
  * Errors: NotFoundError, AlreadyExistsError (one policy per tenant and per learner),
  * VersionConflictError (expected version is stale), UnavailableError (the database is unreachable).
@@ -117,6 +147,29 @@ export interface PolicyStore {
     reason: string,
     meta: WriteMeta,
   ): Promise<Committed<RegionStatusRecord>>;
+  /** Stores a new emergency override (change kind "override"; audit: requested, and approved when ACTIVE). */
+  createOverride(override: NewEmergencyOverride, meta: WriteMeta): Promise<Committed<EmergencyOverride>>;
+  getOverride(overrideId: string): Promise<EmergencyOverride | undefined>;
+  /** Newest first (requestedAt, then overrideId, descending). */
+  listOverrides(query: ListOverridesQuery): Promise<EmergencyOverride[]>;
+  /**
+   * Moves an override from `expected` to `change.status` (audit: approved, rejected, revoked or expired), only if it
+   * is still `expected`: of two concurrent transitions exactly one wins, the other fails with FailedPreconditionError
+   * naming the status it found. NotFoundError for an unknown id. `note` (an approver's comment) goes into the
+   * transition's audit event only.
+   */
+  transitionOverride(
+    overrideId: string,
+    expected: OverrideStatus,
+    change: OverrideStatusChange,
+    meta: WriteMeta,
+    note?: string,
+  ): Promise<Committed<EmergencyOverride>>;
+  /**
+   * Adds decisions counted in memory to usage_count and moves last_used_at forward; unknown ids are skipped.
+   * Undefined when nothing was written (no known override named).
+   */
+  addOverrideUsage(usage: readonly OverrideUsage[], meta: WriteMeta): Promise<Committed<number> | undefined>;
   /**
    * Changes committed after `since`. Used by replicas to apply deltas in version order. When the change
    * log no longer reaches back to `since` it returns undefined: the caller reloads everything.

@@ -46,7 +46,8 @@ async function readChain() {
   }
 }
 
-describe("audit across processes (Postgres)", () => {
+// Each test starts service processes (tsx compiles the service at start): slow on a busy machine.
+describe("audit across processes (Postgres)", { timeout: 180_000 }, () => {
   it("flushes the queued decisions to the database on SIGTERM", async () => {
     // Nothing is written before shutdown: the batch never fills and the timer never fires.
     const service = await start({ AUDIT_FLUSH_MS: "60000", AUDIT_BATCH_SIZE: "10000" });

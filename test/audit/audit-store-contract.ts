@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { overrideEvent } from "../../src/audit/admin-events.js";
 import { verifyAuditChain } from "../../src/audit/audit-chain-verifier.js";
+import { adminContent } from "../../src/audit/audit-content.js";
 import { chainEntries, GENESIS_HASH } from "../../src/audit/audit-hash.js";
 import type { AuditStore } from "../../src/store/audit-store.js";
 import type { PolicyStore } from "../../src/store/policy-store.js";
@@ -79,6 +81,26 @@ export function auditStoreContract(name: string, makeFixture: () => Promise<Audi
       expect(JSON.parse(r2!.afterJson)).toMatchObject({ status: "HEALTHY", updatedBy: "bob" });
       for (const e of entries) expect(e).toMatchObject({ allowed: null, decisionId: "", violations: [] });
       expect(await verify()).toMatchObject({ valid: true, checked: 6, headSeq: 6, headHash: entries[5]!.hash });
+    });
+
+    it("records emergency override events (the override issue's API) like any admin event", async () => {
+      const override = { overrideId: "ovr-1", tenantId: "acme", status: "PENDING" };
+      const approved = { ...override, status: "ACTIVE", approvedBy: "bob" };
+      const events = [
+        overrideEvent("OVERRIDE_REQUESTED", override, undefined, override, { actor: "alice", now: T0 + 1, requestId: "r1" }),
+        overrideEvent("OVERRIDE_APPROVED", override, override, approved, { actor: "bob", now: T0 + 2, requestId: "r2" }),
+        overrideEvent("OVERRIDE_EXPIRED", override, approved, { ...approved, status: "EXPIRED" }, { actor: "system", now: T0 + 3 }),
+      ];
+      await store.appendAudit(events.map(adminContent));
+      const entries = await all();
+      expect(entries.map((e) => [e.kind, e.tenantId, e.subjectId, e.actor, e.requestId])).toEqual([
+        ["OVERRIDE_REQUESTED", "acme", "ovr-1", "alice", "r1"],
+        ["OVERRIDE_APPROVED", "acme", "ovr-1", "bob", "r2"],
+        ["OVERRIDE_EXPIRED", "acme", "ovr-1", "system", ""],
+      ]);
+      expect(JSON.parse(entries[1]!.beforeJson)).toEqual(override);
+      expect(JSON.parse(entries[1]!.afterJson)).toEqual(approved);
+      expect(await verify()).toMatchObject({ valid: true, checked: 3 });
     });
 
     it("appends decisions with every field, and indexes their violations", async () => {

@@ -77,12 +77,15 @@ describe("violations and record flattening", () => {
     expect(violationsOf(decision({ allowed: true, reasons: [reason("REGION_PROHIBITED", "DENY")] }))).toEqual([]);
   });
 
-  const record = (over: Partial<Decision> = {}): DecisionAuditRecord => ({
-    kind: "DECISION", time: T0, decisionId: "dec-1", snapshotVersion: 9, actor: "svc", requestId: "req",
-    request: { tenantId: "acme", learnerId: "kid", operation: "EXPORT", requestedRegion: "eu-west", dataClassification: undefined },
-    facts: { resourceType: "doc", resourceId: "d-1", callerRegion: "us-west" },
-    decision: decision({ reasons: [reason("REGION_NOT_ALLOWED", "DENY")], ...over }),
-  });
+  const record = (over: Partial<Decision> = {}): DecisionAuditRecord => {
+    const d = decision({ reasons: [reason("REGION_NOT_ALLOWED", "DENY")], ...over });
+    return {
+      kind: "DECISION", time: T0, decisionId: "dec-1", snapshotVersion: 9, actor: "svc", requestId: "req",
+      tenantId: "acme", learnerId: "kid", operation: "EXPORT", resourceType: "doc", resourceId: "d-1", requestedRegion: "eu-west",
+      callerRegion: "us-west", targetRegion: d.targetRegion, primaryRegion: d.primaryRegion, allowed: d.allowed, reasons: d.reasons,
+      policyId: d.policyId, policyVersion: d.policyVersion, overrideId: d.emergencyOverrideId,
+    };
+  };
 
   it("flattens a decision record into one entry content", () => {
     const out: AuditEntryContent[] = [];

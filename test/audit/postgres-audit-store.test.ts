@@ -1,3 +1,4 @@
+import { describe, expect, it } from "vitest";
 import { createPostgresPolicyStore } from "../../src/store/postgres/postgres-policy-store.js";
 import { adminQuery, createTestDatabase } from "../store/postgres-test-database.js";
 import { auditStoreContract, type AuditTestStore } from "./audit-store-contract.js";
@@ -28,4 +29,20 @@ auditStoreContract("Postgres", async () => {
       await db.drop();
     },
   };
+});
+
+describe("Postgres audit tables", () => {
+  it("refuse TRUNCATE too", async () => {
+    const db = await createTestDatabase();
+    const store = createPostgresPolicyStore({ url: db.url, runMigrations: true });
+    try {
+      await store.open();
+      for (const table of ["audit_entry", "audit_violation", "audit_chain_head"]) {
+        await expect(adminQuery(`truncate "${table}"`, [], db.name)).rejects.toThrow(/append-only|refused/);
+      }
+    } finally {
+      await store.close();
+      await db.drop();
+    }
+  });
 });

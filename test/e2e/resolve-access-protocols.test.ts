@@ -68,7 +68,7 @@ describe.each(["gRPC (HTTP/2)", "gRPC-Web (HTTP/1.1)", "Connect binary (HTTP/2)"
     it("answers UNIMPLEMENTED for RPCs of later issues", async () => {
       const admin = createClient(AdminService, transports[name]!);
       const err = await admin
-        .requestEmergencyOverride({ tenantId: "acme-edu" })
+        .simulatePolicyChange({})
         .catch((e: unknown) => ConnectError.from(e));
       expect((err as ConnectError).code).toBe(Code.Unimplemented);
     });

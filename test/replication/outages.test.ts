@@ -57,7 +57,7 @@ describe("a Redis outage", () => {
     // A write commits (and its writer decides with it); the publish fails fast and is left to the relay.
     const started = Date.now();
     await clientsOf(a!).admin.updatePolicy({ policy: { ...policy!, primaryRegion: "us-west", allowedRegions: ["us-east"] }, expectedVersion: 1n });
-    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(Date.now() - started).toBeLessThan(5_000); // never waits for Redis (publish fails at once)
     expect(a!.app.snapshots.current().version).toBe(2);
     expect(await publishedAt(db, 2)).toBeNull();
     expect(b!.app.snapshots.current().version).toBe(1);

@@ -44,7 +44,7 @@ it("carries events between buses, ignores malformed messages, fails publishes fa
   await until(() => !a.connected && !b.connected, "both noticed");
   const started = Date.now();
   await expect(a.publish({ version: 4, kind: "policy", ids: [] })).rejects.toThrow();
-  expect(Date.now() - started).toBeLessThan(500); // never queued
+  expect(Date.now() - started).toBeLessThan(1_000); // never queued
 
   const before = reconnects;
   await redis.start();

@@ -56,6 +56,7 @@ export function changeLogContract(current: () => PolicyStoreFixture): void {
         policies: [c],
         deletedPolicyIds: [],
         regionStatuses: [],
+        overrides: [],
         changeVersion: 7,
       });
     });
@@ -67,6 +68,7 @@ export function changeLogContract(current: () => PolicyStoreFixture): void {
         policies: [],
         deletedPolicyIds: [],
         regionStatuses: [],
+        overrides: [],
         changeVersion: 7,
       });
       expect(await store().loadChangesSince(8)).toBeUndefined();

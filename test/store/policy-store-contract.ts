@@ -3,6 +3,7 @@ import { AlreadyExistsError, NotFoundError, VersionConflictError } from "../../s
 import type { PolicyStore } from "../../src/store/policy-store.js";
 import { changeLogContract } from "./change-log-contract.js";
 import { listingContract } from "./listing-contract.js";
+import { overrideContract } from "./override-contract.js";
 import { FULL, T0, fields, meta, type PolicyStoreFixture } from "./contract-fixtures.js";
 
 /** The shared suite every PolicyStore implementation must pass. */
@@ -244,5 +245,6 @@ export function policyStoreContract(name: string, makeStore: () => Promise<Polic
 
     listingContract(() => fixture);
     changeLogContract(() => fixture);
+    overrideContract(() => fixture);
   });
 }

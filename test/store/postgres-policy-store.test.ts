@@ -71,6 +71,7 @@ describe("Postgres policy store: migrations and connections", () => {
       "audit_spool_progress",
       "audit_violation",
       "change_log",
+      "emergency_override",
       "mikro_orm_migrations",
       "policy",
       "policy_version",
@@ -87,6 +88,8 @@ describe("Postgres policy store: migrations and connections", () => {
       db.name,
     );
     expect(collated.map((r) => r.col)).toEqual([
+      "emergency_override.override_id",
+      "emergency_override.tenant_id",
       "policy.learner_id",
       "policy.tenant_id",
       "policy_version.learner_id",

@@ -8,9 +8,9 @@ import { epochMillisType } from "./policy-field-columns.js";
 export interface ChangeLogRow {
   /** The change counter value the write produced (store_state.change_version after it). */
   version: number;
-  /** A ChangeKind: "policy" or "region". */
+  /** A ChangeKind: "policy", "region" or "override". */
   kind: string;
-  /** Policy ids or region ids, as a JSON array. */
+  /** Policy, region or override ids, as a JSON array. */
   ids: string[];
   /** Epoch milliseconds of the write (WriteMeta.now). */
   committedAt: number;

@@ -3,6 +3,7 @@ import { AuditEntryRowSchema } from "./audit-entry-row.js";
 import { AuditSpoolProgressSchema } from "./audit-spool-progress.js";
 import { AuditViolationRowSchema } from "./audit-violation-row.js";
 import { ChangeLogRowSchema } from "./change-log-row.js";
+import { EmergencyOverrideRowSchema } from "./emergency-override-row.js";
 import { PolicyRecordSchema } from "./policy-record.js";
 import { PolicyVersionRecordSchema } from "./policy-version-record.js";
 import { RegionStatusRowSchema } from "./region-status-row.js";
@@ -15,6 +16,7 @@ export const policyStoreEntities = [
   StoreStateSchema,
   ChangeLogRowSchema,
   RegionStatusRowSchema,
+  EmergencyOverrideRowSchema,
   AuditEntryRowSchema,
   AuditViolationRowSchema,
   AuditChainHeadSchema,

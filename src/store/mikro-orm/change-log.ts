@@ -1,4 +1,5 @@
 import type { EntityManager } from "@mikro-orm/core";
+import type { EmergencyOverride } from "../../domain/emergency-override.js";
 import { ChangeLogRowSchema, type ChangeLogRow } from "../entities/change-log-row.js";
 import { PolicyRecordSchema, type PolicyRecord } from "../entities/policy-record.js";
 import { RegionStatusRowSchema, type RegionStatusRow } from "../entities/region-status-row.js";
@@ -6,6 +7,7 @@ import { STORE_STATE_ID, StoreStateSchema } from "../entities/store-state.js";
 import { policyRecordToStored } from "../policy-record-mapping.js";
 import type { ChangeKind, ChangeRecord, ChangesSince } from "../policy-store.js";
 import { regionStatusRowToRecord } from "../region-status-mapping.js";
+import { overridesByIds } from "./override-rows.js";
 
 /** Ids per `IN (...)` list: far below SQLite's and Postgres's bound-parameter limits. */
 const IN_LIST_CHUNK = 500;
@@ -37,11 +39,16 @@ export async function readChangesSince(tx: EntityManager, since: number): Promis
   }
   statuses.sort((a, b) => compare(a.regionId, b.regionId));
 
+  const overrides: EmergencyOverride[] = [];
+  for (const ids of chunks(touched(changes, "override"))) overrides.push(...(await overridesByIds(tx, ids)));
+  overrides.sort((a, b) => compare(a.overrideId, b.overrideId));
+
   return {
     changes,
     policies: records.map(policyRecordToStored),
     deletedPolicyIds: policyIds.filter((id) => !live.has(id)),
     regionStatuses: statuses.map(regionStatusRowToRecord),
+    overrides,
     changeVersion,
   };
 }

@@ -35,8 +35,12 @@ import { appendToChain } from "./audit-chain.js";
 import { createMikroOrmAuditStore } from "./mikro-orm-audit-store.js";
 import { advanceChangeVersion } from "./change-counter.js";
 import { appendChange, markRowsPublished, readChangesSince, readUnpublished } from "./change-log.js";
+import { activeOverrides, addUsageRows, findOverride, insertOverride, listOverrideRows, transitionOverrideRow } from "./override-rows.js";
 import type { MikroOrmStoreDriver, OpenDatabase } from "./mikro-orm-store-driver.js";
 import { alreadyExists, messageOf, versionConflict } from "./store-errors.js";
+
+/** Thrown inside a write transaction to roll it back when it turns out to change nothing. */
+const NOTHING_WRITTEN = new Error("nothing to write");
 
 /** How long a transaction keeps being retried while it fails transiently (another process holds SQLite's lock). */
 const TRANSIENT_RETRY_MS = 5_000;
@@ -145,10 +149,12 @@ export function createMikroOrmPolicyStore(driver: MikroOrmStoreDriver): PolicySt
       return snapshotRead(async (tx) => {
         const records = await tx.find(PolicyRecordSchema, {}, { orderBy: { tenantId: "asc", learnerId: "asc" } });
         const statuses = await tx.find(RegionStatusRowSchema, {}, { orderBy: { regionId: "asc" } });
+        const overrides = await activeOverrides(tx);
         const state = await tx.findOneOrFail(StoreStateSchema, { id: STORE_STATE_ID });
         return {
           policies: records.map(policyRecordToStored),
           regionStatuses: statuses.map(regionStatusRowToRecord),
+          overrides,
           changeVersion: state.changeVersion,
         };
       });
@@ -255,6 +261,37 @@ export function createMikroOrmPolicyStore(driver: MikroOrmStoreDriver): PolicySt
         const value = regionStatusRowToRecord(row);
         return { value, ids: [regionId], events: [regionStatusEvent(regionId, before, value, meta)] };
       });
+    },
+
+    async createOverride(override, meta) {
+      return write("override", meta, (tx) => insertOverride(tx, override, meta));
+    },
+
+    async getOverride(overrideId) {
+      return read((em) => findOverride(em, overrideId));
+    },
+
+    async listOverrides(query) {
+      return read((em) => listOverrideRows(em, query));
+    },
+
+    async transitionOverride(overrideId, expected, change, meta, note) {
+      return write("override", meta, (tx) => transitionOverrideRow(tx, overrideId, expected, change, meta, note));
+    },
+
+    async addOverrideUsage(usage, meta) {
+      if (!usage.some((u) => u.count > 0)) return undefined;
+      // Nothing to record when no override named exists: the transaction is rolled back, leaving no change row.
+      try {
+        return await write("override", meta, async (tx) => {
+          const written = await addUsageRows(tx, usage);
+          if (written.ids.length === 0) throw NOTHING_WRITTEN;
+          return written;
+        });
+      } catch (err) {
+        if (err === NOTHING_WRITTEN) return undefined;
+        throw err;
+      }
     },
 
     async loadChangesSince(since: number): Promise<ChangesSince | undefined> {

@@ -1,7 +1,7 @@
-import { policyRecordToStored } from "../policy-record-mapping.js";
+import { overrideRowOfColumns, overrideRowToDomain } from "../emergency-override-mapping.js";
 import type { ChangeKind, ChangesSince } from "../policy-store.js";
 import { regionStatusRowToRecord } from "../region-status-mapping.js";
-import { policyRecordOfRow, regionStatusRowOf, type RegionStatusColumns } from "./postgres-rows.js";
+import { storedPolicyOfRow, regionStatusRowOf, type RegionStatusColumns } from "./postgres-rows.js";
 
 /** What runs one statement: a MikroORM connection. */
 export interface StatementRunner {
@@ -22,14 +22,17 @@ changes as (
   select version, kind, ids, committed_at from change_log
   where version > (select since from params) and version <= (select change_version from state)),
 touched_policies as (select distinct jsonb_array_elements_text(ids) as id from changes where kind = 'policy'),
-touched_regions as (select distinct jsonb_array_elements_text(ids) as id from changes where kind = 'region')
+touched_regions as (select distinct jsonb_array_elements_text(ids) as id from changes where kind = 'region'),
+touched_overrides as (select distinct jsonb_array_elements_text(ids) as id from changes where kind = 'override')
 select
   (select change_version from state) as change_version,
   (select coalesce(json_agg(c order by c.version), '[]'::json) from changes c) as changes,
   (select coalesce(json_agg(p), '[]'::json) from policy p where p.policy_id in (select id from touched_policies)) as policies,
   (select coalesce(json_agg(t.id), '[]'::json) from touched_policies t
      where not exists (select 1 from policy p where p.policy_id = t.id)) as deleted,
-  (select coalesce(json_agg(r), '[]'::json) from region_status r where r.region_id in (select id from touched_regions)) as regions`;
+  (select coalesce(json_agg(r), '[]'::json) from region_status r where r.region_id in (select id from touched_regions)) as regions,
+  (select coalesce(json_agg(o order by o.override_id), '[]'::json) from emergency_override o
+     where o.override_id in (select id from touched_overrides)) as overrides`;
 
 interface Row {
   change_version: number | string;
@@ -37,6 +40,7 @@ interface Row {
   policies: Record<string, unknown>[];
   deleted: string[];
   regions: RegionStatusColumns[];
+  overrides: Record<string, unknown>[];
 }
 
 export async function readPostgresChangesSince(runner: StatementRunner, since: number): Promise<ChangesSince | undefined> {
@@ -52,7 +56,7 @@ export async function readPostgresChangesSince(runner: StatementRunner, since: n
   }));
   // A gap (pruned rows, or writes from before the change log existed) means the log no longer reaches back.
   if (changes.length !== changeVersion - since || changes.some((c, i) => c.version !== since + 1 + i)) return undefined;
-  const policies = row.policies.map((p) => policyRecordToStored(policyRecordOfRow(p)));
+  const policies = row.policies.map(storedPolicyOfRow);
   policies.sort((a, b) => compare(a.tenantId, b.tenantId) || compare(a.learnerId, b.learnerId));
   const regionStatuses = row.regions
     .map(regionStatusRowOf)
@@ -61,7 +65,8 @@ export async function readPostgresChangesSince(runner: StatementRunner, since: n
   // In the order the changes first named them, as the shared store reports them.
   const deleted = new Set(row.deleted);
   const deletedPolicyIds = [...new Set(changes.filter((c) => c.kind === "policy").flatMap((c) => c.ids))].filter((id) => deleted.has(id));
-  return { changes, policies, deletedPolicyIds, regionStatuses, changeVersion };
+  const overrides = row.overrides.map((o) => overrideRowToDomain(overrideRowOfColumns(o)));
+  return { changes, policies, deletedPolicyIds, regionStatuses, overrides, changeVersion };
 }
 
 /** Plain string order, as the shared store sorts (the columns are COLLATE "C"). */

@@ -74,7 +74,7 @@ export function createPostgresPolicyStore(options: PostgresPolicyStoreOptions): 
     async loadSnapshotData() {
       if (open === undefined) throw new UnavailableError(`policy store ${location} is not open`);
       try {
-        return await readPostgresSnapshotData(open.em);
+        return await readPostgresSnapshotData(open.em.getConnection().getKnex());
       } catch (err) {
         throw toStoreError(err);
       }

@@ -1,4 +1,5 @@
-import type { PolicyRecord } from "../entities/policy-record.js";
+import type { StoredPolicy } from "../../domain/policy.js";
+import type { AgeBand, DataClassification, Framework, Safeguard } from "../../domain/vocabulary.js";
 import type { RegionStatusRow } from "../entities/region-status-row.js";
 
 // Rows read with plain SQL (no entity hydration) on the replication paths: the change read and the full snapshot
@@ -13,26 +14,32 @@ export interface RegionStatusColumns {
   updated_by: string;
 }
 
-export function policyRecordOfRow(p: Record<string, unknown>): PolicyRecord {
+/**
+ * A policy row straight to the domain's StoredPolicy, as one plain literal (no spread: a spread-then-assign object
+ * goes to dictionary mode, which at a million policies costs seconds of GC and gigabytes). The lists are the ones
+ * the driver parsed for this row, so nothing else holds them. The casts trust the database: only validated
+ * PolicyFields are ever written.
+ */
+export function storedPolicyOfRow(p: Record<string, unknown>): StoredPolicy {
   return {
-    policyId: p.policy_id as string,
     tenantId: p.tenant_id as string,
     learnerId: p.learner_id as string,
     primaryRegion: p.primary_region as string,
     allowedRegions: p.allowed_regions as string[],
     prohibitedRegions: p.prohibited_regions as string[],
-    complianceFrameworks: p.compliance_frameworks as string[],
-    dataClassification: (p.data_classification as string | null) ?? null,
-    allowCrossRegionFailover: (p.allow_cross_region_failover as boolean | null) ?? null,
-    dataRetentionDays: (p.data_retention_days as number | null) ?? null,
+    complianceFrameworks: p.compliance_frameworks as Framework[],
+    dataClassification: (p.data_classification ?? undefined) as DataClassification | undefined,
+    allowCrossRegionFailover: (p.allow_cross_region_failover ?? undefined) as boolean | undefined,
+    dataRetentionDays: (p.data_retention_days ?? undefined) as number | undefined,
     emergencyContact: p.emergency_contact as string,
-    ageBand: (p.age_band as string | null) ?? null,
-    transferSafeguards: p.transfer_safeguards as string[],
+    ageBand: (p.age_band ?? undefined) as AgeBand | undefined,
+    transferSafeguards: p.transfer_safeguards as Safeguard[],
     inferenceProviders: p.inference_providers as string[],
-    createdAt: Number(p.created_at),
-    createdBy: p.created_by as string,
+    policyId: p.policy_id as string,
     version: Number(p.version),
+    createdAt: Number(p.created_at),
     updatedAt: Number(p.updated_at),
+    createdBy: p.created_by as string,
     updatedBy: p.updated_by as string,
   };
 }

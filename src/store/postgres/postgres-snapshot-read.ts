@@ -1,39 +1,32 @@
-import { IsolationLevel, type EntityManager } from "@mikro-orm/core";
-import { policyRecordToStored } from "../policy-record-mapping.js";
+import type { Knex } from "@mikro-orm/knex";
+import { overrideRowOfColumns, overrideRowToDomain } from "../emergency-override-mapping.js";
 import type { SnapshotData } from "../policy-store.js";
 import { regionStatusRowToRecord } from "../region-status-mapping.js";
-import { policyRecordOfRow, regionStatusRowOf, type RegionStatusColumns } from "./postgres-rows.js";
+import { storedPolicyOfRow, regionStatusRowOf, type RegionStatusColumns } from "./postgres-rows.js";
 
 /**
  * loadSnapshotData with plain SQL in one REPEATABLE READ, read-only transaction: the same rows in the same order as
- * the shared store's entity query, without entity hydration or an identity map, which at hundreds of thousands of
- * policies is most of a replica's cold start and of its peak memory.
+ * the shared store's entity query, but straight from the driver (no entity hydration, no identity map, no result
+ * post-processing), which at hundreds of thousands of policies is most of a replica's cold start and peak memory.
  */
-export async function readPostgresSnapshotData(em: EntityManager): Promise<SnapshotData> {
-  return em.fork().transactional(
-    async (tx) => {
-      const connection = tx.getConnection();
-      const ctx = tx.getTransactionContext();
-      const [state] = await connection.execute<{ change_version: number | string }[]>(
-        "select change_version from store_state where id = 1",
-        [],
-        "all",
-        ctx,
+export async function readPostgresSnapshotData(knex: Knex): Promise<SnapshotData> {
+  return knex.transaction(
+    async (trx) => {
+      const state = await trx.raw<{ rows: { change_version: number | string }[] }>("select change_version from store_state where id = 1");
+      const [row] = state.rows;
+      if (row === undefined) throw new Error("store_state row is missing; the initial migration inserts it");
+      const policies = await trx.raw<{ rows: Record<string, unknown>[] }>("select * from policy order by tenant_id, learner_id");
+      const regions = await trx.raw<{ rows: RegionStatusColumns[] }>("select * from region_status order by region_id");
+      const overrides = await trx.raw<{ rows: Record<string, unknown>[] }>(
+        "select * from emergency_override where status = 'ACTIVE' order by override_id",
       );
-      if (state === undefined) throw new Error("store_state row is missing; the initial migration inserts it");
-      const policies = await connection.execute<Record<string, unknown>[]>(
-        "select * from policy order by tenant_id, learner_id",
-        [],
-        "all",
-        ctx,
-      );
-      const regions = await connection.execute<RegionStatusColumns[]>("select * from region_status order by region_id", [], "all", ctx);
       return {
-        policies: policies.map((row) => policyRecordToStored(policyRecordOfRow(row))),
-        regionStatuses: regions.map((row) => regionStatusRowToRecord(regionStatusRowOf(row))),
-        changeVersion: Number(state.change_version),
+        policies: policies.rows.map(storedPolicyOfRow),
+        regionStatuses: regions.rows.map((r) => regionStatusRowToRecord(regionStatusRowOf(r))),
+        overrides: overrides.rows.map((o) => overrideRowToDomain(overrideRowOfColumns(o))),
+        changeVersion: Number(row.change_version),
       };
     },
-    { isolationLevel: IsolationLevel.REPEATABLE_READ, readOnly: true },
+    { isolationLevel: "repeatable read", readOnly: true },
   );
 }

@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config.js";
+
+describe("audit configuration", () => {
+  it("defaults: spool under DATA_DIR, a 100,000-record queue, batches of 500 every 100 ms", () => {
+    expect(loadConfig({ DATA_DIR: "/var/lib/residency/" }).audit).toEqual({
+      spoolDir: "/var/lib/residency/audit-spool",
+      queueMax: 100_000,
+      batchSize: 500,
+      flushIntervalMs: 100,
+    });
+    expect(loadConfig({}).audit.spoolDir).toBe("./data/audit-spool");
+  });
+
+  it("reads AUDIT_SPOOL_DIR, AUDIT_QUEUE_MAX, AUDIT_BATCH_SIZE and AUDIT_FLUSH_MS", () => {
+    const env = { AUDIT_SPOOL_DIR: "/spool", AUDIT_QUEUE_MAX: "5", AUDIT_BATCH_SIZE: "50", AUDIT_FLUSH_MS: "20" };
+    expect(loadConfig(env).audit).toEqual({ spoolDir: "/spool", queueMax: 5, batchSize: 50, flushIntervalMs: 20 });
+  });
+
+  it("refuses a bad value, naming the variable", () => {
+    for (const [name, value] of [["AUDIT_QUEUE_MAX", "0"], ["AUDIT_BATCH_SIZE", "many"], ["AUDIT_FLUSH_MS", "-1"]] as const) {
+      expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+      expect(() => loadConfig({ [name]: value })).toThrow(name);
+    }
+  });
+});
