@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
@@ -63,6 +64,8 @@ export function createConnectListener(options: ConnectListenerOptions): Listener
   const reflection = reflectionHandlers(createFileDescriptors(registrations.map((r) => r.service)));
   // Aborted when the grace period ends, so that streaming handlers (health Watch) return.
   const shutdown = new AbortController();
+  // Every in-flight call listens on this one signal (and lets go when it ends): not a leak, so no warning.
+  setMaxListeners(0, shutdown.signal);
 
   const clientCertificates = options.tls?.clientCa !== undefined;
   const rpc = connectNodeAdapter({
