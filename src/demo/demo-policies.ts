@@ -1,17 +1,6 @@
-import type { PolicyFields } from "../domain/policy.js";
+import { EMPTY_POLICY_FIELDS, type PolicyFields } from "../domain/policy.js";
 
-const base: Omit<PolicyFields, "tenantId" | "learnerId" | "primaryRegion"> = {
-  allowedRegions: [],
-  prohibitedRegions: [],
-  complianceFrameworks: [],
-  dataClassification: undefined,
-  allowCrossRegionFailover: undefined,
-  dataRetentionDays: undefined,
-  emergencyContact: "",
-  ageBand: undefined,
-  transferSafeguards: [],
-  inferenceProviders: [],
-};
+const base = EMPTY_POLICY_FIELDS;
 
 /** The seed's sample tenant `acme-edu` (its "Create Residency Policy" example) and a few learners. */
 export const DEMO_POLICIES: readonly PolicyFields[] = [

@@ -11,7 +11,7 @@ import { overrideReasons } from "./frameworks/framework-registry.js";
 import { FailedPreconditionError, InvalidArgumentError } from "./errors.js";
 import { describePolicy } from "./pinning.js";
 import type { EffectivePolicy } from "./policy.js";
-import { regionPlan } from "./region-plan.js";
+import { regionPlan, routingWithProvider } from "./region-plan.js";
 import { regionStatusStep } from "./region-status.js";
 import type { SnapshotView } from "./snapshot-view.js";
 import type { Framework } from "./vocabulary.js";
@@ -94,15 +94,7 @@ export function decide(view: SnapshotView, request: DecisionRequest, now: number
       }
       override ??= coveringOverride(view, request, policy, target, now, inference.reasons);
       if (override === undefined) return deny(view, request, policy, judgedId, reasons, publicData);
-      const base = judged.routing;
-      routing = {
-        region: base.region,
-        storageBucket: base.storageBucket,
-        storageEndpoint: base.storageEndpoint,
-        searchEndpoint: base.searchEndpoint,
-        inferenceProvider: provider.id,
-        inferenceEndpoint: provider.endpoint,
-      };
+      routing = routingWithProvider(judged.routing, provider);
     } else {
       routing = inference.routing;
     }

@@ -22,6 +22,23 @@ export interface PolicyFields {
   readonly inferenceProviders: readonly string[];
 }
 
+/** Every field unset: the base for building a policy field by field (demo data, tests). */
+export const EMPTY_POLICY_FIELDS: PolicyFields = Object.freeze({
+  tenantId: "",
+  learnerId: "",
+  primaryRegion: "",
+  allowedRegions: [],
+  prohibitedRegions: [],
+  complianceFrameworks: [],
+  dataClassification: undefined,
+  allowCrossRegionFailover: undefined,
+  dataRetentionDays: undefined,
+  emergencyContact: "",
+  ageBand: undefined,
+  transferSafeguards: [],
+  inferenceProviders: [],
+});
+
 /** A policy as stored: the written fields plus identity, version and provenance. */
 export interface StoredPolicy extends PolicyFields {
   readonly policyId: string;

@@ -189,16 +189,21 @@ function selected(policy: EffectivePolicy, region: Region, provider: InferencePr
   return Object.freeze({
     provider,
     reasons: Object.freeze([reason]),
-    routing: Object.freeze({
-      region: base.region,
-      storageBucket: base.storageBucket,
-      storageEndpoint: base.storageEndpoint,
-      searchEndpoint: base.searchEndpoint,
-      inferenceProvider: provider.id,
-      inferenceEndpoint: provider.endpoint,
-    }),
+    routing: Object.freeze(routingWithProvider(base, provider)),
     overridableProvider: undefined,
   });
+}
+
+/** The region's routing with an inference provider chosen (a literal, not a spread: see effective-policy.ts). */
+export function routingWithProvider(base: Routing, provider: InferenceProvider): Routing {
+  return {
+    region: base.region,
+    storageBucket: base.storageBucket,
+    storageEndpoint: base.storageEndpoint,
+    searchEndpoint: base.searchEndpoint,
+    inferenceProvider: provider.id,
+    inferenceEndpoint: provider.endpoint,
+  };
 }
 
 function routingTo(region: Region, provider: InferenceProvider | undefined): Routing {

@@ -1,6 +1,6 @@
 import { DEFAULT_REGIONS } from "../../src/domain/default-region-catalog.js";
 import { mergeEffectivePolicy } from "../../src/domain/effective-policy.js";
-import type { EffectivePolicy, PolicyFields, StoredPolicy } from "../../src/domain/policy.js";
+import { EMPTY_POLICY_FIELDS, type EffectivePolicy, type PolicyFields, type StoredPolicy } from "../../src/domain/policy.js";
 import type { ComplianceSettings } from "../../src/domain/frameworks/compliance-settings.js";
 import type { EmergencyOverride } from "../../src/domain/emergency-override.js";
 import type { Region } from "../../src/domain/region.js";
@@ -67,25 +67,10 @@ export function catalogWith(overrides: Readonly<Record<string, Partial<Region>>>
   return base.map((r) => (overrides[r.id] === undefined ? r : { ...r, ...overrides[r.id] }));
 }
 
-const EMPTY_FIELDS: PolicyFields = {
-  tenantId: "",
-  learnerId: "",
-  primaryRegion: "",
-  allowedRegions: [],
-  prohibitedRegions: [],
-  complianceFrameworks: [],
-  dataClassification: undefined,
-  allowCrossRegionFailover: undefined,
-  dataRetentionDays: undefined,
-  emergencyContact: "",
-  ageBand: undefined,
-  transferSafeguards: [],
-  inferenceProviders: [],
-};
 
 /** Policy fields with everything unset except what is given. */
 export function fields(overrides: Partial<PolicyFields>): PolicyFields {
-  return { ...EMPTY_FIELDS, ...overrides };
+  return { ...EMPTY_POLICY_FIELDS, ...overrides };
 }
 
 /** A stored policy; the id defaults to "pol-<tenant>" or "pol-<tenant>-<learner>". */

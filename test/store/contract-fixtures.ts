@@ -1,4 +1,4 @@
-import type { PolicyFields, StoredPolicy } from "../../src/domain/policy.js";
+import { EMPTY_POLICY_FIELDS, type PolicyFields, type StoredPolicy } from "../../src/domain/policy.js";
 import type { PolicyStore, WriteMeta } from "../../src/store/policy-store.js";
 
 export interface PolicyStoreFixture {
@@ -19,19 +19,10 @@ export const meta = (n: number, actor = "admin-1"): WriteMeta => ({ actor, now: 
 
 export function fields(tenantId: string, learnerId = "", over: Partial<PolicyFields> = {}): PolicyFields {
   return {
+    ...EMPTY_POLICY_FIELDS,
     tenantId,
     learnerId,
     primaryRegion: learnerId === "" ? "eu-west-1" : "",
-    allowedRegions: [],
-    prohibitedRegions: [],
-    complianceFrameworks: [],
-    dataClassification: undefined,
-    allowCrossRegionFailover: undefined,
-    dataRetentionDays: undefined,
-    emergencyContact: "",
-    ageBand: undefined,
-    transferSafeguards: [],
-    inferenceProviders: [],
     ...over,
   };
 }

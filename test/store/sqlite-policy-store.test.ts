@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { UnavailableError } from "../../src/domain/errors.js";
-import type { PolicyFields } from "../../src/domain/policy.js";
+import { EMPTY_POLICY_FIELDS, type PolicyFields } from "../../src/domain/policy.js";
 import type { PolicyStore } from "../../src/store/policy-store.js";
 import { createSqlitePolicyStore, type SqlitePolicyStoreOptions } from "../../src/store/sqlite/sqlite-policy-store.js";
 import { policyStoreContract } from "./policy-store-contract.js";
@@ -49,21 +49,7 @@ policyStoreContract("SQLite", async () => {
   };
 });
 
-const tenantPolicy: PolicyFields = {
-  tenantId: "acme",
-  learnerId: "",
-  primaryRegion: "eu-west-1",
-  allowedRegions: [],
-  prohibitedRegions: [],
-  complianceFrameworks: [],
-  dataClassification: undefined,
-  allowCrossRegionFailover: undefined,
-  dataRetentionDays: undefined,
-  emergencyContact: "",
-  ageBand: undefined,
-  transferSafeguards: [],
-  inferenceProviders: [],
-};
+const tenantPolicy: PolicyFields = { ...EMPTY_POLICY_FIELDS, tenantId: "acme", primaryRegion: "eu-west-1" };
 
 describe("SQLite policy store", () => {
   let root: string;
