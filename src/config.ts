@@ -111,6 +111,11 @@ export interface AuditConfig {
   readonly batchSize: number;
   /** AUDIT_FLUSH_MS: longest a record waits in the queue before its batch is written. @default 100 */
   readonly flushIntervalMs: number;
+  /**
+   * AUDIT_WRITER_THREAD: hash and write the chain in a worker thread with its own database connection, off the
+   * event loop that answers decisions; false writes on the main thread. @default true
+   */
+  readonly writerThread: boolean;
 }
 
 /** Emergency overrides (issue #5): how long they may last, who must approve, and the background work around them. */
@@ -234,6 +239,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       queueMax: int("AUDIT_QUEUE_MAX", 100_000, 1, 10_000_000),
       batchSize: int("AUDIT_BATCH_SIZE", 500, 1, 10_000),
       flushIntervalMs: int("AUDIT_FLUSH_MS", 100, 1, 60_000),
+      writerThread: bool("AUDIT_WRITER_THREAD", true),
     },
     emergency: {
       maxHours: int("EMERGENCY_MAX_HOURS", 72, 1, 720),

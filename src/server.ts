@@ -13,6 +13,7 @@ import { createDecisionResponder } from "./api/decision-responder.js";
 import { residencyHandlers } from "./api/residency-handlers.js";
 import { withUnimplementedStubs } from "./api/unimplemented-handlers.js";
 import { createAuditLog, type AuditLog } from "./audit/audit-log.js";
+import { createThreadedAuditLog } from "./audit/threaded-audit-log.js";
 import { loadJwksFile } from "./auth/load-jwks-file.js";
 import { loadMtlsPrincipals, type CertificatePrincipals } from "./auth/load-mtls-principals.js";
 import { mintToken } from "./auth/mint-token.js";
@@ -113,13 +114,21 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   const metrics = createMetrics({ regionIds: regions.map((r) => r.id), snapshots, clock });
   // Decisions are queued for the audit writer; admin changes are chained in their own write transaction.
-  const audit = createAuditLog({
-    store: replication.auditStore,
-    settings: config.audit,
-    metrics,
-    logger,
-    ...(tracing === undefined ? {} : { traced: (name, attributes, fn) => tracing.inSpan(name, attributes, fn) }),
-  });
+  const audit = config.audit.writerThread
+    ? createThreadedAuditLog({
+        target: { databaseUrl: config.databaseUrl, dataDir: config.dataDir },
+        store: replication.auditStore,
+        settings: config.audit,
+        metrics,
+        logger,
+      })
+    : createAuditLog({
+        store: replication.auditStore,
+        settings: config.audit,
+        metrics,
+        logger,
+        ...(tracing === undefined ? {} : { traced: (name, attributes, fn) => tracing.inSpan(name, attributes, fn) }),
+      });
   const overrides = createEmergencyOverrideService({
     store,
     regions: regionById,
@@ -188,8 +197,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     audit,
     overrides: { service: overrides, usage: overrideUsage, sweeper: overrideSweeper },
     async start() {
-      await replication.start();
-      await audit.start();
+      // The audit writer thread starts (loads its code, opens the spool) while the first snapshot loads.
+      await Promise.all([replication.start(), audit.start()]);
       overrideUsage.start();
       overrideSweeper.start();
       if (config.demoData) {

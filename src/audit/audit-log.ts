@@ -1,7 +1,8 @@
 import type { AuditStore } from "../store/audit-store.js";
-import type { Logger } from "../telemetry/logger.js";
+import type { AuditLogger } from "./audit-logger.js";
 import type { AuditRecord } from "./audit-record.js";
 import { createAuditQueue } from "./audit-queue.js";
+import { createShedReporter } from "./audit-shed-reporter.js";
 import type { AuditSink } from "./audit-sink.js";
 import { createAuditSpool } from "./audit-spool.js";
 import { createAuditStreamHub, type AuditStreamHub } from "./audit-stream-hub.js";
@@ -28,7 +29,7 @@ export interface AuditLogOptions {
   readonly store: AuditStore;
   readonly settings: AuditSettings;
   readonly metrics: AuditLogMetrics;
-  readonly logger: Logger;
+  readonly logger: AuditLogger;
   /** Runs a database write inside a span (tracing.inSpan), when tracing is on. */
   readonly traced?: <T>(name: string, attributes: Record<string, number>, fn: () => Promise<T>) => Promise<T>;
   /** After a failed database write, how long to spool before trying the database again. @default 1000 */
@@ -55,9 +56,6 @@ export interface AuditLog extends AuditSink {
   readonly depth: number;
 }
 
-/** At most one "shedding" warning per this many milliseconds. */
-const SHED_LOG_INTERVAL_MS = 10_000;
-
 export function createAuditLog(options: AuditLogOptions): AuditLog {
   const { settings, metrics, logger } = options;
   const hub = createAuditStreamHub({ store: options.store, logger, ...(options.streamPollMs ? { pollIntervalMs: options.streamPollMs } : {}) });
@@ -82,26 +80,14 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   });
   wake = () => writer.wake();
 
-  let shed = 0;
-  let shedLoggedAt = 0;
-  let shedAtLastLog = 0;
+  const reportShed = createShedReporter(settings.queueMax, () => metrics.countAuditShed(), logger);
   let started = false;
   let closed: Promise<void> | undefined;
 
   return {
     record(record: AuditRecord): boolean {
       if (queue.offer(record)) return true;
-      shed++;
-      metrics.countAuditShed();
-      const now = Date.now();
-      if (now - shedLoggedAt >= SHED_LOG_INTERVAL_MS) {
-        logger.warn(
-          { queue_max: settings.queueMax, shed_since_last_warning: shed - shedAtLastLog, shed_total: shed },
-          "audit queue full: shedding decisions with UNAVAILABLE until the audit writer catches up",
-        );
-        shedLoggedAt = now;
-        shedAtLastLog = shed;
-      }
+      reportShed();
       return false;
     },
     async start() {

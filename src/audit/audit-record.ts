@@ -18,6 +18,9 @@ export const AUDIT_KINDS = [
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 export type AdminAuditKind = Exclude<AuditKind, "DECISION">;
 
+/** What the audit keeps of a decision's reason: its code, and what makes it a violation. */
+export type AuditedReason = Pick<Reason, "code" | "framework" | "effect">;
+
 /**
  * One decision, as the decision path hands it over: one flat object of scalars (strings it already holds are
  * shared, not copied) and the engine's reasons (frozen, usually shared between decisions). Nothing else is
@@ -43,7 +46,7 @@ export interface DecisionAuditRecord {
   readonly primaryRegion: string;
   readonly allowed: boolean;
   /** The decision's reasons, in order: the reason codes and the violations are taken from them. */
-  readonly reasons: readonly Reason[];
+  readonly reasons: readonly AuditedReason[];
   readonly policyId: string;
   readonly policyVersion: number;
   readonly overrideId: string;

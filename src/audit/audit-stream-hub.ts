@@ -1,6 +1,6 @@
 import { UnavailableError } from "../domain/errors.js";
 import type { AuditStore } from "../store/audit-store.js";
-import type { Logger } from "../telemetry/logger.js";
+import type { AuditLogger } from "./audit-logger.js";
 import type { AuditEntry } from "./audit-entry.js";
 import type { AuditKind } from "./audit-record.js";
 
@@ -28,7 +28,7 @@ export interface AuditStreamHub {
 
 export interface AuditStreamHubOptions {
   readonly store: AuditStore;
-  readonly logger: Logger;
+  readonly logger: AuditLogger;
   /** @default 250 */
   readonly pollIntervalMs?: number;
   /** Entries a slow subscriber may have waiting before it is cut off (it may resume with ListAccessLogs). @default 10000 */

@@ -1,4 +1,4 @@
-import type { Logger } from "../telemetry/logger.js";
+import type { AuditLogger } from "./audit-logger.js";
 import type { AuditStore } from "../store/audit-store.js";
 import { contentsOf } from "./audit-content.js";
 import type { AuditEntry, AuditEntryContent } from "./audit-entry.js";
@@ -13,7 +13,7 @@ export interface AuditWriterMetrics {
 }
 
 export interface AuditWriterOptions {
-  readonly store: AuditStore;
+  readonly store: Pick<AuditStore, "appendAudit">;
   readonly queue: AuditQueue;
   readonly spool: AuditSpool;
   readonly batchSize: number;
@@ -24,9 +24,11 @@ export interface AuditWriterOptions {
   /** During `close`, how long one database write may take before its batch is spooled instead. @default 5000 */
   readonly closeTimeoutMs?: number;
   readonly metrics: AuditWriterMetrics;
-  readonly logger: Logger;
+  readonly logger: AuditLogger;
   /** Entries now in the chain (the live stream polls sooner). */
   readonly onAppended?: (entries: readonly AuditEntry[]) => void;
+  /** This many more records, the oldest taken from the queue, are durable (in the database or the spool). */
+  readonly onDurable?: (records: number) => void;
   /** Runs a database write inside a span, when tracing is on. */
   readonly traced?: <T>(name: string, attributes: Record<string, number>, fn: () => Promise<T>) => Promise<T>;
 }
@@ -56,8 +58,8 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
   const retryIntervalMs = options.retryIntervalMs ?? 1_000;
   const closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
   const traced = options.traced ?? ((_name, _attributes, fn) => fn());
-  /** Batches taken from the queue and not yet durable, oldest first. */
-  const pending: AuditEntryContent[][] = [];
+  /** Batches taken from the queue and not yet durable, oldest first, with the number of records each holds. */
+  const pending: { readonly contents: AuditEntryContent[]; readonly records: number }[] = [];
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let again = false;
@@ -132,13 +134,15 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
       if (pending.length === 0) {
         if (queue.size === 0) break;
         const contents: AuditEntryContent[] = [];
-        for (const record of queue.take(batchSize)) contentsOf(record, contents);
-        pending.push(contents);
+        const records = queue.take(batchSize);
+        for (const record of records) contentsOf(record, contents);
+        pending.push({ contents, records: records.length });
       }
-      if (!(await persist(pending[0]!))) break;
-      pending.shift();
+      if (!(await persist(pending[0]!.contents))) break;
+      const done = pending.shift()!;
+      options.onDurable?.(done.records);
     }
-    queue.held = pending.reduce((n, batch) => n + batch.length, 0);
+    queue.held = pending.reduce((n, batch) => n + batch.records, 0);
     metrics.setAuditQueueDepth(queue.size + queue.held);
   }
 

@@ -1,5 +1,5 @@
-import type { Decision } from "../domain/decision.js";
 import type { ViolationContent } from "./audit-entry.js";
+import type { AuditedReason } from "./audit-record.js";
 
 const NONE: readonly ViolationContent[] = Object.freeze([]);
 
@@ -8,7 +8,7 @@ const NONE: readonly ViolationContent[] = Object.freeze([]);
  * pinning rule (REGION_PROHIBITED, REGION_NOT_ALLOWED; framework ""). A deny for another cause (no policy, a
  * region that is down, no compliant inference provider without a framework) is recorded, but not a violation.
  */
-export function violationsOf(decision: Pick<Decision, "allowed" | "reasons">): readonly ViolationContent[] {
+export function violationsOf(decision: { readonly allowed: boolean; readonly reasons: readonly AuditedReason[] }): readonly ViolationContent[] {
   if (decision.allowed) return NONE;
   let out: ViolationContent[] | undefined;
   for (const reason of decision.reasons) {

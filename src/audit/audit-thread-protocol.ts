@@ -1,0 +1,37 @@
+import type { AuditSettings } from "./audit-log.js";
+
+/** Which database the writer thread appends to: the same one the replica's policy store uses. */
+export interface AuditDatabaseTarget {
+  /** Postgres; undefined for the embedded SQLite file in `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+}
+
+/** What the writer thread is started with (workerData). */
+export interface AuditThreadInit {
+  readonly target: AuditDatabaseTarget;
+  readonly settings: AuditSettings;
+  readonly retryIntervalMs: number | undefined;
+}
+
+/** Main thread → writer thread. */
+export type ToAuditThread =
+  /** Encoded records (audit-record-codec), joined by "\n", in decision order. */
+  | { readonly type: "records"; readonly lines: string }
+  /** Answer "flushed" once everything sent before is durable (or held, when neither the database nor the spool takes it). */
+  | { readonly type: "flush"; readonly id: number }
+  /** Flush, close the spool and the database, answer "closed". */
+  | { readonly type: "close"; readonly id: number };
+
+/** Writer thread → main thread. */
+export type FromAuditThread =
+  | { readonly type: "ready" }
+  | { readonly type: "failed"; readonly message: string }
+  /** This many more of the records sent, oldest first, are in the database or the spool. */
+  | { readonly type: "durable"; readonly records: number }
+  /** Entries appended to the chain (metrics; the live stream polls sooner). */
+  | { readonly type: "appended"; readonly entries: number }
+  | { readonly type: "writeFailures"; readonly count: number }
+  | { readonly type: "log"; readonly level: "info" | "warn" | "error"; readonly obj: Record<string, unknown>; readonly msg: string }
+  | { readonly type: "flushed"; readonly id: number }
+  | { readonly type: "closed"; readonly id: number };

@@ -1,0 +1,244 @@
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { AuditStore } from "../store/audit-store.js";
+import type { AuditLog, AuditLogMetrics, AuditSettings } from "./audit-log.js";
+import type { AuditLogger } from "./audit-logger.js";
+import { encodeAuditRecord } from "./audit-record-codec.js";
+import { createShedReporter } from "./audit-shed-reporter.js";
+import { createAuditStreamHub } from "./audit-stream-hub.js";
+import type { AuditDatabaseTarget, AuditThreadInit, FromAuditThread, ToAuditThread } from "./audit-thread-protocol.js";
+
+export interface ThreadedAuditLogOptions {
+  /** The database the writer thread opens its own connection to. */
+  readonly target: AuditDatabaseTarget;
+  /** This thread's connection to the same database: the live stream reads the chain through it. */
+  readonly store: AuditStore;
+  readonly settings: AuditSettings;
+  readonly metrics: AuditLogMetrics;
+  readonly logger: AuditLogger;
+  /** After a failed database write, how long to spool before trying again; also the restart delay of the thread. @default 1000 */
+  readonly retryIntervalMs?: number;
+  /** How often the live stream polls the chain while someone listens. @default 250 */
+  readonly streamPollMs?: number;
+}
+
+/** A record waits at most this long on this thread before its batch is handed to the writer thread. */
+const HAND_OVER_MS = 2;
+
+/**
+ * The audit log with its writer in a worker thread. The decision path encodes each record into a line
+ * (audit-record-codec) and queues it here; lines go to the writer thread in batches, and are kept here until the
+ * thread reports them durable (in the database or its spool). So the queue bound counts every record not yet
+ * durable, and if the thread dies, a new one is started and given every line it had not made durable: a record
+ * may then be appended twice, never lost.
+ */
+export interface ThreadedAuditLog extends AuditLog {
+  /** Ends the writer thread the way a crash would (tests of the restart); resolves once it is gone. */
+  crashWriterThread(): Promise<void>;
+}
+
+export function createThreadedAuditLog(options: ThreadedAuditLogOptions): ThreadedAuditLog {
+  const { settings, metrics, logger } = options;
+  const retryIntervalMs = options.retryIntervalMs ?? 1_000;
+  const hub = createAuditStreamHub({ store: options.store, logger, ...(options.streamPollMs ? { pollIntervalMs: options.streamPollMs } : {}) });
+  const reportShed = createShedReporter(settings.queueMax, () => metrics.countAuditShed(), logger);
+  const init: AuditThreadInit = { target: options.target, settings, retryIntervalMs: options.retryIntervalMs };
+
+  /** Encoded, not yet sent. */
+  let buffer: string[] = [];
+  /** Sent, not yet durable: `sent[sentHead…]`, oldest first. */
+  let sent: string[] = [];
+  let sentHead = 0;
+  let handOverTimer: NodeJS.Timeout | undefined;
+  /** The running thread, once it is ready; undefined while one starts (posting then is a no-op, see spawn). */
+  let worker: Worker | undefined;
+  let ready: Promise<void> | undefined;
+  let nextId = 1;
+  /** Flushes and the close waiting for the thread's answer; sent again to a restarted thread. */
+  const waiting = new Map<number, { readonly type: "flush" | "close"; readonly done: () => void }>();
+  let closing = false;
+  let closed: Promise<void> | undefined;
+
+  const depth = () => buffer.length + sent.length - sentHead;
+
+  function post(message: ToAuditThread): void {
+    worker?.postMessage(message);
+  }
+
+  function sendBuffer(): void {
+    if (handOverTimer !== undefined) {
+      clearTimeout(handOverTimer);
+      handOverTimer = undefined;
+    }
+    if (buffer.length === 0) return;
+    const lines = buffer;
+    buffer = [];
+    for (const line of lines) sent.push(line);
+    post({ type: "records", lines: lines.join("\n") });
+  }
+
+  function durable(records: number): void {
+    sentHead += records;
+    // Compact now and then, not per report: shifting the array each time would cost the thread that decides.
+    if (sentHead >= 4096 && sentHead * 2 >= sent.length) {
+      sent = sent.slice(sentHead);
+      sentHead = 0;
+    }
+    metrics.setAuditQueueDepth(depth());
+  }
+
+  function onMessage(message: FromAuditThread): void {
+    switch (message.type) {
+      case "durable":
+        return durable(message.records);
+      case "appended":
+        metrics.countAuditEntriesWritten(message.entries);
+        return hub.nudge();
+      case "writeFailures":
+        return metrics.countAuditWriteFailures(message.count);
+      case "log":
+        return logger[message.level](message.obj, message.msg);
+      case "flushed":
+      case "closed": {
+        const waiter = waiting.get(message.id);
+        waiting.delete(message.id);
+        return waiter?.done();
+      }
+      case "ready":
+      case "failed":
+        return; // handled by spawn()
+    }
+  }
+
+  /**
+   * Starts a writer thread; resolves once it has opened the spool. Until then nothing is posted to it: what is
+   * sent meanwhile stays in `sent` and `waiting`, and the thread is handed all of it when it is ready.
+   */
+  function spawn(): Promise<void> {
+    const thread = new Worker(bootstrap(), { eval: true, workerData: init, execArgv: [] });
+    // The listeners and the servers keep the process alive; a writer thread left behind by a failed start must not.
+    thread.unref();
+    return new Promise<void>((resolve, reject) => {
+      let started = false;
+      thread.on("message", (message: FromAuditThread) => {
+        if (message.type === "ready") {
+          started = true;
+          worker = thread;
+          handOverUndurable();
+          resolve();
+        } else if (message.type === "failed") {
+          reject(new Error(message.message));
+          void thread.terminate();
+        } else if (worker === thread) onMessage(message);
+      });
+      thread.on("error", (err) => logger.error({ err }, "audit writer thread failed"));
+      thread.on("exit", (code) => {
+        if (!started) {
+          reject(new Error(`audit writer thread exited (code ${code}) before it was ready`));
+          return;
+        }
+        if (worker !== thread) return; // closed
+        worker = undefined;
+        restart(code);
+      });
+    });
+  }
+
+  /** A new thread gets every line not yet durable, then the flushes and the close still waiting. */
+  function handOverUndurable(): void {
+    if (sent.length > sentHead) post({ type: "records", lines: sent.slice(sentHead).join("\n") });
+    for (const [id, { type }] of waiting) post({ type, id });
+  }
+
+  /** The thread died: start another (handOverUndurable gives it what the dead one had not made durable). */
+  function restart(code: number): void {
+    logger.error(
+      { exit_code: code, records_not_durable: sent.length - sentHead },
+      "audit writer thread exited: starting a new one and handing it the records not yet durable",
+    );
+    const again = async (): Promise<void> => {
+      try {
+        await spawn();
+      } catch (err) {
+        logger.error({ err }, "audit writer thread did not start; trying again");
+        setTimeout(() => void again(), retryIntervalMs).unref();
+      }
+    };
+    void again();
+  }
+
+  function request(type: "flush" | "close"): Promise<void> {
+    const id = nextId++;
+    return new Promise<void>((done) => {
+      waiting.set(id, { type, done });
+      post({ type, id });
+    });
+  }
+
+  return {
+    record(record) {
+      if (depth() >= settings.queueMax) {
+        reportShed();
+        return false;
+      }
+      buffer.push(encodeAuditRecord(record));
+      if (buffer.length >= settings.batchSize) sendBuffer();
+      else handOverTimer ??= setTimeout(sendBuffer, HAND_OVER_MS);
+      return true;
+    },
+    start() {
+      ready ??= spawn();
+      return ready;
+    },
+    async flush() {
+      if (closing) return closed;
+      await (ready ??= spawn());
+      sendBuffer();
+      await request("flush");
+    },
+    closeStreams: () => hub.close(),
+    close() {
+      closed ??= (async () => {
+        hub.close();
+        closing = true;
+        // Never started (the store did not open): the thread can still put the records in the spool.
+        if (ready === undefined && depth() > 0) ready = spawn();
+        if (ready === undefined) return;
+        await ready.catch((err: unknown) => logger.error({ err, records: depth() }, "audit writer thread did not start at shutdown"));
+        sendBuffer();
+        await request("close");
+        const thread = worker;
+        worker = undefined;
+        await thread?.terminate();
+        if (depth() > 0) logger.error({ records: depth() }, "audit records could not be written to the database or the spool at shutdown");
+      })();
+      return closed;
+    },
+    hub,
+    get depth() {
+      return depth();
+    },
+    async crashWriterThread() {
+      const thread = worker;
+      if (thread === undefined) return;
+      const exited = new Promise((resolve) => thread.once("exit", resolve));
+      await thread.terminate();
+      await exited;
+    },
+  };
+}
+
+/**
+ * The thread's entry, as an eval'd script: the service runs its TypeScript through tsx, and tsx's loader hooks
+ * are not inherited by worker threads on Node 20, so the thread registers them before importing its .ts entry.
+ */
+function bootstrap(): string {
+  const typescript = import.meta.url.endsWith(".ts");
+  const entry = new URL(`./audit-writer-thread.${typescript ? "ts" : "js"}`, import.meta.url).href;
+  if (!typescript) return `import(${JSON.stringify(entry)});`;
+  // tsx/esm/api resolves to its CommonJS build for require.resolve, whose register() cannot load the ESM hooks.
+  const tsxApi = join(dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist/esm/api/index.mjs");
+  return `import(${JSON.stringify(pathToFileURL(tsxApi).href)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
+}

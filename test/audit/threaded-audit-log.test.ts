@@ -1,0 +1,232 @@
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { contentsOf } from "../../src/audit/audit-content.js";
+import type { AuditEntryContent } from "../../src/audit/audit-entry.js";
+import { verifyAuditChain } from "../../src/audit/audit-chain-verifier.js";
+import type { AuditLogMetrics } from "../../src/audit/audit-log.js";
+import type { AuditLogger } from "../../src/audit/audit-logger.js";
+import { decodeAuditRecord, encodeAuditRecord } from "../../src/audit/audit-record-codec.js";
+import type { AdminAuditRecord, AuditRecord, DecisionAuditRecord } from "../../src/audit/audit-record.js";
+import { createThreadedAuditLog, type ThreadedAuditLog } from "../../src/audit/threaded-audit-log.js";
+import type { Reason } from "../../src/domain/decision.js";
+import { createSqlitePolicyStore } from "../../src/store/sqlite/sqlite-policy-store.js";
+import { T0 } from "./audit-fixtures.js";
+
+const allowReasons: readonly Reason[] = Object.freeze([
+  Object.freeze({ code: "ALLOWED_REGION", message: "us-west is allowed", framework: undefined, effect: "PASS", overridable: false, region: "us-west" }),
+  Object.freeze({ code: "FERPA_WITHIN_US_CA", message: "FERPA ok", framework: "FERPA", effect: "PASS", overridable: false, region: "us-west" }),
+] as Reason[]);
+const denyReasons: readonly Reason[] = [
+  { code: "REGION_NOT_ALLOWED", message: "not allowed", framework: undefined, effect: "DENY", overridable: true, region: "apac-south" },
+  { code: "GDPR_TRANSFER_NO_BASIS", message: "no basis", framework: "GDPR", effect: "DENY", overridable: false, region: "apac-south" },
+] as Reason[];
+
+function decision(n: number, over: Partial<DecisionAuditRecord> = {}): DecisionAuditRecord {
+  return {
+    kind: "DECISION",
+    time: T0 + n,
+    decisionId: `dec-${n}`,
+    snapshotVersion: 7,
+    actor: "svc-1",
+    requestId: `req-${n}`,
+    tenantId: "acme",
+    learnerId: "",
+    operation: "READ",
+    resourceType: "document",
+    resourceId: `doc-${n}`,
+    requestedRegion: "us-west",
+    callerRegion: "",
+    targetRegion: "us-west",
+    primaryRegion: "us-east",
+    allowed: true,
+    reasons: allowReasons,
+    policyId: "pol_1",
+    policyVersion: 3,
+    overrideId: "",
+    ...over,
+  };
+}
+
+const admin: AdminAuditRecord = {
+  kind: "POLICY_UPDATED",
+  time: T0,
+  tenantId: "acme",
+  learnerId: "l-1",
+  actor: "admin@acme",
+  requestId: "r-admin",
+  subjectId: "pol_1",
+  beforeJson: '{"a":1}',
+  afterJson: '{"a":"line\\nbreak"}',
+};
+
+const contents = (record: AuditRecord): AuditEntryContent[] => {
+  const out: AuditEntryContent[] = [];
+  contentsOf(record, out);
+  return out;
+};
+
+describe("audit record codec (the hop to the writer thread)", () => {
+  it("gives back records whose chain contents are exactly those of the original", () => {
+    const records: AuditRecord[] = [
+      decision(1),
+      decision(2, { allowed: false, reasons: denyReasons, targetRegion: "apac-south", requestedRegion: "apac-south" }),
+      decision(3, { overrideId: "ovr_1", learnerId: "student-42", callerRegion: "eu-west" }),
+      decision(4, { resourceId: "tab\there\nnewline \"quoted\" \\ back", tenantId: "ünïcödé-✓-𝄞" }),
+      decision(5, { resourceId: "nul\u0000 and lone \ud800 surrogate", requestId: "" }),
+      decision(6, { reasons: [] }),
+      admin,
+    ];
+    for (const record of records) {
+      const line = encodeAuditRecord(record);
+      expect(line).not.toContain("\n");
+      expect(contents(decodeAuditRecord(line))).toEqual(contents(record));
+    }
+  });
+
+  it("reuses the encoding of a shared (frozen) reasons array, and encodes a fresh one each time", () => {
+    expect(encodeAuditRecord(decision(1))).toBe(encodeAuditRecord(decision(1)));
+    const fresh = [...denyReasons];
+    const before = encodeAuditRecord(decision(2, { allowed: false, reasons: fresh }));
+    (fresh as Reason[]).pop();
+    expect(encodeAuditRecord(decision(2, { allowed: false, reasons: fresh }))).not.toBe(before);
+  });
+
+  it("refuses a line it did not write", () => {
+    expect(() => decodeAuditRecord("[1,2,3]")).toThrow(/3 fields, expected 19/);
+    expect(() => decodeAuditRecord("not json")).toThrow();
+  });
+});
+
+describe("threaded audit log (writer in a worker thread, SQLite)", () => {
+  let dir: string;
+  const logs: ThreadedAuditLog[] = [];
+  const stores: { close(): Promise<void> }[] = [];
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "residency-threaded-audit-"));
+  });
+  afterEach(async () => {
+    for (const log of logs.splice(0)) await log.close();
+    for (const store of stores.splice(0)) await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function setup(settings: { queueMax?: number; batchSize?: number; flushIntervalMs?: number } = {}) {
+    const store = createSqlitePolicyStore({ dataDir: dir });
+    await store.open();
+    stores.push(store);
+    const counted = { written: 0, shed: 0, failures: 0, depth: -1 };
+    const metrics: AuditLogMetrics = {
+      setAuditQueueDepth: (depth) => (counted.depth = depth),
+      countAuditWriteFailures: (n = 1) => (counted.failures += n),
+      countAuditEntriesWritten: (n) => (counted.written += n),
+      countAuditShed: () => counted.shed++,
+    };
+    const lines: { level: string; msg: string; obj: object }[] = [];
+    const logger: AuditLogger = {
+      info: (obj, msg) => lines.push({ level: "info", msg, obj }),
+      warn: (obj, msg) => lines.push({ level: "warn", msg, obj }),
+      error: (obj, msg) => lines.push({ level: "error", msg, obj }),
+    };
+    const log = createThreadedAuditLog({
+      target: { databaseUrl: undefined, dataDir: dir },
+      store,
+      settings: { spoolDir: join(dir, "audit-spool"), queueMax: 1000, batchSize: 100, flushIntervalMs: 60_000, ...settings },
+      metrics,
+      logger,
+    });
+    logs.push(log);
+    await log.start();
+    return { store, log, counted, lines };
+  }
+
+  it("appends what the decision path recorded, in order, hash-chained, and reports it", async () => {
+    const { store, log, counted } = await setup();
+    for (let i = 0; i < 250; i++) expect(log.record(decision(i, i % 5 === 0 ? { overrideId: `ovr_${i}` } : {}))).toBe(true);
+    log.record(admin);
+    await log.flush();
+    const entries = await store.readAuditEntries(1, 10_000, 10_000);
+    const expected = [...Array.from({ length: 250 }, (_, i) => contents(decision(i, i % 5 === 0 ? { overrideId: `ovr_${i}` } : {}))).flat(), ...contents(admin)];
+    expect(entries.map(({ seq: _seq, hash: _hash, prevHash: _prev, hashVersion: _v, ...content }) => content)).toEqual(expected);
+    expect((await verifyAuditChain(store, 0, 0)).valid).toBe(true);
+    expect(counted.written).toBe(expected.length);
+    expect(log.depth).toBe(0);
+    expect(counted.depth).toBe(0);
+  });
+
+  it("sheds when the records not yet durable reach AUDIT_QUEUE_MAX, and takes records again once they are written", async () => {
+    // Batches of 100 and a one-minute timer: nothing is written until flush.
+    const { log, counted } = await setup({ queueMax: 10 });
+    for (let i = 0; i < 10; i++) expect(log.record(decision(i))).toBe(true);
+    expect(log.depth).toBe(10);
+    expect(log.record(decision(10))).toBe(false);
+    expect(counted.shed).toBe(1);
+    await log.flush();
+    expect(log.depth).toBe(0);
+    expect(log.record(decision(11))).toBe(true);
+  });
+
+  it("starts a new thread when the writer thread dies, and hands it every record not yet durable: none is lost", async () => {
+    const { store, log, lines } = await setup();
+    for (let i = 0; i < 30; i++) log.record(decision(i));
+    await log.flush();
+    for (let i = 30; i < 60; i++) log.record(decision(i)); // handed over, not yet written (the timer is a minute)
+    // Not awaitable from outside: let the 2 ms hand-over to the old thread happen, so it dies holding them.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await log.crashWriterThread();
+    for (let i = 60; i < 70; i++) log.record(decision(i)); // while the new thread starts
+    await log.flush();
+    const entries = await store.readAuditEntries(1, 10_000, 10_000);
+    expect(entries.map((e) => e.requestId)).toEqual(Array.from({ length: 70 }, (_, i) => `req-${i}`));
+    expect((await verifyAuditChain(store, 0, 0)).valid).toBe(true);
+    expect(lines.some((l) => l.level === "error" && l.msg.startsWith("audit writer thread exited"))).toBe(true);
+  });
+
+  it("spools when its own database connection fails, logging through this thread's logger", async () => {
+    const { log, lines, counted } = await setup();
+    // A second log whose thread points at a database it cannot open (its directory is a plain file).
+    const blocked = join(dir, "not-a-directory");
+    await writeFile(blocked, "");
+    const noop = () => {};
+    const spoolDir = join(dir, "spool-2");
+    const broken = createThreadedAuditLog({
+      target: { databaseUrl: undefined, dataDir: blocked },
+      store: stores[0] as never,
+      settings: { spoolDir, queueMax: 100, batchSize: 100, flushIntervalMs: 60_000 },
+      metrics: { setAuditQueueDepth: noop, countAuditWriteFailures: () => counted.failures++, countAuditEntriesWritten: noop, countAuditShed: noop },
+      logger: { info: noop, warn: (obj, msg) => lines.push({ level: "warn", msg, obj }), error: noop },
+    });
+    logs.push(broken);
+    await broken.start();
+    broken.record(decision(1));
+    await broken.flush();
+    expect(broken.depth).toBe(0); // durable: in the spool
+    expect((await readdir(spoolDir)).filter((f) => f.endsWith(".jsonl"))).toHaveLength(1);
+    expect(counted.failures).toBeGreaterThan(0);
+    expect(lines.find((l) => l.level === "warn")?.msg).toMatch(/audit database write failed: spooling/);
+    expect(lines.find((l) => l.level === "warn")?.obj).toMatchObject({ records: 1, err: { message: expect.any(String) } });
+    expect(log.depth).toBe(0);
+  });
+
+  it("writes what was recorded before the writer thread started, and flushes on close", async () => {
+    const store = createSqlitePolicyStore({ dataDir: dir });
+    await store.open();
+    stores.push(store);
+    const noop = () => {};
+    const log = createThreadedAuditLog({
+      target: { databaseUrl: undefined, dataDir: dir },
+      store,
+      settings: { spoolDir: join(dir, "audit-spool"), queueMax: 100, batchSize: 100, flushIntervalMs: 60_000 },
+      metrics: { setAuditQueueDepth: noop, countAuditWriteFailures: noop, countAuditEntriesWritten: noop, countAuditShed: noop },
+      logger: { info: noop, warn: noop, error: noop },
+    });
+    log.record(decision(1));
+    // Not awaitable from outside: the 2 ms hand-over timer fires while there is no thread to post to.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await log.start();
+    log.record(decision(2));
+    await log.close();
+    expect((await store.readAuditEntries(1, 10, 10)).map((e) => e.requestId)).toEqual(["req-1", "req-2"]);
+  });
+});
