@@ -206,7 +206,14 @@ export function createThreadedAuditLog(options: ThreadedAuditLogOptions): Thread
         // Never started (the store did not open): the thread can still put the records in the spool.
         if (ready === undefined && depth() > 0) ready = spawn();
         if (ready === undefined) return;
-        await ready.catch((err: unknown) => logger.error({ err, records: depth() }, "audit writer thread did not start at shutdown"));
+        const started = await ready.then(
+          () => true,
+          (err: unknown) => {
+            logger.error({ err, records: depth() }, "audit writer thread did not start at shutdown: its records are lost");
+            return false;
+          },
+        );
+        if (!started) return;
         sendBuffer();
         await request("close");
         const thread = worker;
