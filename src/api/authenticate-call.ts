@@ -41,12 +41,24 @@ export function createCallAuthenticator(options: AuthenticateCallOptions): Authe
     }
   };
 
+  // A sidecar sends the same header on every call: the token parsed from the last one is reused, so the
+  // regex does not run again and the cache lookup hashes a string whose hash is already known.
+  let lastHeader: string | undefined;
+  let lastToken = "";
+
   return (context) => {
     const header = context.requestHeader.get("authorization");
     if (header === null) return certificatePrincipal(context, certificatePrincipals);
-    const match = BEARER.exec(header);
-    if (match === null) throw new ConnectError("authorization header is not a Bearer token (expected 'Bearer <JWT>')", Code.Unauthenticated);
-    const token = match[1]!;
+    let token: string;
+    if (header === lastHeader) {
+      token = lastToken;
+    } else {
+      const match = BEARER.exec(header);
+      if (match === null) throw new ConnectError("authorization header is not a Bearer token (expected 'Bearer <JWT>')", Code.Unauthenticated);
+      token = match[1]!;
+      lastHeader = header;
+      lastToken = token;
+    }
     const cached = cache.get(token);
     if (cached === "expired") throw new ConnectError("token expired", Code.Unauthenticated);
     if (cached !== undefined) return cached.principal;

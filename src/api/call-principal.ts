@@ -1,8 +1,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ALL_TENANTS, mayActForTenant, type Principal } from "../auth/principal.js";
 import type { CallContext } from "./call-context.js";
+import { callSlot } from "./call-slot.js";
 
-const principals = new WeakMap<CallContext, Principal>();
+const principals = callSlot<Principal>("principal");
 
 /** Set by the auth middleware once the caller is authenticated and may call the method. */
 export function bindPrincipal(context: CallContext, principal: Principal): void {

@@ -5,7 +5,9 @@ import type { ReasonSchema } from "../../gen/residency/v1/reason_pb.js";
 import type { Decision, Reason } from "../domain/decision.js";
 import { frameworkMapping, reasonCodeMapping, reasonEffectMapping } from "./enum-mapping.js";
 
-export function reasonToProto(reason: Reason): MessageInitShape<typeof ReasonSchema> {
+type ReasonInit = MessageInitShape<typeof ReasonSchema>;
+
+export function reasonToProto(reason: Reason): ReasonInit {
   return {
     code: reasonCodeMapping.toProto(reason.code),
     message: reason.message,
@@ -14,6 +16,23 @@ export function reasonToProto(reason: Reason): MessageInitShape<typeof ReasonSch
     overridable: reason.overridable,
     region: reason.region,
   };
+}
+
+// Most decisions share their reasons with every decision of the same policy and region (frozen, from the
+// region plan): their mapped form is shared too, frozen like them, and lives as long as they do. Its
+// identity is what lets resolve-access-encoding.ts reuse the encoded bytes.
+const sharedReasons = new WeakMap<readonly Reason[], readonly ReasonInit[]>();
+
+/** The reasons in proto form; the same frozen list for the same frozen reasons. */
+export function reasonsToProto(reasons: readonly Reason[]): readonly ReasonInit[] {
+  const shared = sharedReasons.get(reasons);
+  if (shared !== undefined) return shared;
+  const mapped = reasons.map(reasonToProto);
+  // A list that can still change (or hold a reason that can) is mapped again on every call.
+  if (!Object.isFrozen(reasons) || !reasons.every((reason) => Object.isFrozen(reason))) return mapped;
+  const frozen = Object.freeze(mapped.map((reason) => Object.freeze(reason)));
+  sharedReasons.set(reasons, frozen);
+  return frozen;
 }
 
 export function decisionToProto(
@@ -25,7 +44,8 @@ export function decisionToProto(
     allowed: decision.allowed,
     targetRegion: decision.targetRegion,
     crossRegion: decision.crossRegion,
-    reasons: decision.reasons.map(reasonToProto),
+    // create() copies init lists of messages, so a shared frozen list never ends up in a message.
+    reasons: reasonsToProto(decision.reasons) as ReasonInit[],
     infrastructure: decision.routing,
     policyId: decision.policyId,
     policyVersion: BigInt(decision.policyVersion),

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ResolveAccessRequest, ResolveAccessResponseSchema } from "../../gen/residency/v1/residency_service_pb.js";
 import { noopAuditSink, type AuditSink } from "../audit/audit-sink.js";
@@ -10,6 +9,7 @@ import type { Snapshot } from "../snapshot/snapshot.js";
 import { actorOf } from "./actor.js";
 import type { CallContext } from "./call-context.js";
 import { decisionToProto } from "./decision-mapping.js";
+import { randomUuid } from "./random-uuid.js";
 import { requestIdOf } from "./request-id.js";
 
 export interface Responded {
@@ -42,7 +42,7 @@ export function createDecisionResponder(
   return (snapshot, request, original, context) => {
     const decidedAt = clock();
     const decision = decide(snapshot, request, decidedAt);
-    const decisionId = randomUUID();
+    const decisionId = randomUuid();
     const recorded = audit.record({
       kind: "DECISION",
       time: decidedAt,

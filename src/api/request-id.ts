@@ -1,10 +1,11 @@
-import { randomUUID } from "node:crypto";
 import type { CallContext } from "./call-context.js";
+import { callSlot } from "./call-slot.js";
 import type { HandlerMiddleware } from "./handler-middleware.js";
+import { randomUuid } from "./random-uuid.js";
 
 const REQUEST_ID_HEADER = "x-request-id";
 const MAX_REQUEST_ID_LENGTH = 128;
-const requestIds = new WeakMap<CallContext, string>();
+const requestIds = callSlot<string>("request id");
 
 /**
  * Keeps the caller's X-Request-ID for correlation (made up when absent or unusable) and returns it in the
@@ -15,7 +16,7 @@ export const requestIdMiddleware: HandlerMiddleware = (next) => (request, contex
   const id =
     given !== null && given.length > 0 && given.length <= MAX_REQUEST_ID_LENGTH && /^[\x21-\x7e]+$/.test(given)
       ? given
-      : randomUUID();
+      : randomUuid();
   requestIds.set(context, id);
   context.responseHeader.set(REQUEST_ID_HEADER, id);
   return next(request, context);

@@ -4,6 +4,7 @@ import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { SnapshotHolder } from "../snapshot/snapshot-holder.js";
 import { frameworkName, isDeny, operationName, type DecisionInit } from "./decision-facts.js";
+import { DeferredCounts } from "./deferred-counts.js";
 
 /** Statuses an emergency override goes through (the override issue counts them). */
 export type EmergencyOverrideStatus = "requested" | "approved" | "rejected" | "revoked" | "expired" | "used";
@@ -50,7 +51,6 @@ const OPERATION_SLOTS = 8;
 const CODE_SLOTS = 17;
 const FRAMEWORK_SLOTS = 16;
 
-type CounterChild = ReturnType<Counter["labels"]>;
 type HistogramChild = ReturnType<Histogram["labels"]>;
 
 export function createMetrics(options: MetricsOptions): ResidencyMetrics {
@@ -102,23 +102,36 @@ export function createMetrics(options: MetricsOptions): ResidencyMetrics {
     },
   });
 
-  const accessRequests = new Counter({
+  // Decisions are counted per slot (a flat index of the label values) and reach the counters when scraped.
+  const accessCounts = new DeferredCounts<"region" | "operation" | "decision">();
+  const crossCounts = new DeferredCounts<"source" | "target" | "allowed">();
+  const violationCounts = new DeferredCounts<"framework">();
+  new Counter({
     name: "data_access_requests_total",
     help: "Access decisions by target region, operation and decision.",
     labelNames: ["region", "operation", "decision"] as const,
     registers,
+    collect() {
+      accessCounts.flushInto(this);
+    },
   });
-  const crossRegion = new Counter({
+  new Counter({
     name: "cross_region_access_total",
     help: "Decisions whose target region is not the primary region, by source (primary) and target region.",
     labelNames: ["source", "target", "allowed"] as const,
     registers,
+    collect() {
+      crossCounts.flushInto(this);
+    },
   });
-  const violations = new Counter({
+  new Counter({
     name: "compliance_violations_total",
     help: 'Denied decisions by the framework of each denying rule ("none" for pinning rules).',
     labelNames: ["framework"] as const,
     registers,
+    collect() {
+      violationCounts.flushInto(this);
+    },
   });
   const overrides = new Counter({
     name: "emergency_overrides_total",
@@ -160,10 +173,6 @@ export function createMetrics(options: MetricsOptions): ResidencyMetrics {
     registers,
   });
 
-  // Children by flat index, created on first use: no label objects or strings per decision.
-  const accessChildren: (CounterChild | undefined)[] = [];
-  const crossChildren: (CounterChild | undefined)[] = [];
-  const violationChildren: (CounterChild | undefined)[] = [];
   const regionCount = regionLabels.length;
 
   return {
@@ -181,12 +190,18 @@ export function createMetrics(options: MetricsOptions): ResidencyMetrics {
       const allowed = decision.allowed === true;
       const target = regionOf(decision.targetRegion);
       const accessSlot = (target * OPERATION_SLOTS + op) * 2 + (allowed ? 1 : 0);
-      (accessChildren[accessSlot] ??= accessRequests.labels(regionLabels[target]!, operationName(op), allowed ? "allow" : "deny")).inc();
+      if (!accessCounts.has(accessSlot)) {
+        accessCounts.define(accessSlot, { region: regionLabels[target]!, operation: operationName(op), decision: allowed ? "allow" : "deny" });
+      }
+      accessCounts.add(accessSlot);
 
       if (decision.crossRegion) {
         const source = regionOf(decision.primaryRegion);
         const crossSlot = (source * regionCount + target) * 2 + (allowed ? 1 : 0);
-        (crossChildren[crossSlot] ??= crossRegion.labels(regionLabels[source]!, regionLabels[target]!, String(allowed))).inc();
+        if (!crossCounts.has(crossSlot)) {
+          crossCounts.define(crossSlot, { source: regionLabels[source]!, target: regionLabels[target]!, allowed: String(allowed) });
+        }
+        crossCounts.add(crossSlot);
       }
 
       if (!allowed) {
@@ -197,7 +212,8 @@ export function createMetrics(options: MetricsOptions): ResidencyMetrics {
           const slot = reason.framework !== undefined && reason.framework > 0 && reason.framework < FRAMEWORK_SLOTS ? reason.framework : 0;
           if (seen & (1 << slot)) continue;
           seen |= 1 << slot;
-          (violationChildren[slot] ??= violations.labels(frameworkName(slot))).inc();
+          if (!violationCounts.has(slot)) violationCounts.define(slot, { framework: frameworkName(slot) });
+          violationCounts.add(slot);
         }
       }
     },

@@ -27,9 +27,11 @@ class MetadataWriter {
   metadata: Metadata | undefined;
 
   set(name: string, value: string): void {
-    this.metadata ??= new Metadata();
-    this.metadata.remove(name);
-    appendHeader(this.metadata, name.toLowerCase(), value);
+    const key = name.toLowerCase();
+    // Most calls set one header on a fresh Metadata: nothing to replace there.
+    if (this.metadata === undefined) this.metadata = new Metadata();
+    else this.metadata.remove(key);
+    appendHeader(this.metadata, key, value);
   }
 }
 

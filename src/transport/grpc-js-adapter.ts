@@ -8,7 +8,9 @@ import type {
   UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import type { CallContext } from "../api/call-context.js";
+import { binaryEncoderFor } from "../api/response-encoders.js";
 import type { ServiceRegistration } from "../api/service-handlers.js";
+import { flatMessageDecoder } from "./flat-message-decoder.js";
 import { GrpcCallContext } from "./grpc-call-context.js";
 import { grpcErrorStatus, toBuffer } from "./grpc-error-status.js";
 import type { TransportLogger } from "./transport-logger.js";
@@ -66,11 +68,16 @@ function methodDefinition(method: DescMethod): ServiceDefinition[string] {
 
 // Handlers return init shapes (plain objects); `create` passes real messages through untouched.
 function serializer(desc: DescMessage): (value: unknown) => Buffer {
-  return (value) => toBuffer(toBinary(desc, create(desc, value as MessageInitShape<DescMessage>)));
+  const encode = (value: unknown): Uint8Array => toBinary(desc, create(desc, value as MessageInitShape<DescMessage>));
+  const fast = binaryEncoderFor(desc);
+  if (fast === undefined) return (value) => toBuffer(encode(value));
+  return (value) => toBuffer(fast(value) ?? encode(value));
 }
 
 function deserializer(desc: DescMessage): (bytes: Buffer) => unknown {
-  return (bytes) => fromBinary(desc, bytes);
+  const flat = flatMessageDecoder(desc);
+  if (flat === undefined) return (bytes) => fromBinary(desc, bytes);
+  return (bytes) => flat(bytes) ?? fromBinary(desc, bytes);
 }
 
 function serveUnary(spec: MethodSpec, call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void {

@@ -68,6 +68,18 @@ describe("the verified-token cache", () => {
     expect(verify).toHaveBeenCalledTimes(2);
   });
 
+  it("reads every header it is sent, whoever sent the one before", async () => {
+    const { authenticate } = setup();
+    await authenticate(context({ authorization: "Bearer tok-a" }));
+    await authenticate(context({ authorization: "Bearer tok-b" }));
+    const subject = (header: string) => (authenticate(context({ authorization: header })) as Principal).subject;
+    expect(subject("Bearer tok-a")).toBe("tok-a");
+    expect(subject("bearer   tok-b ")).toBe("tok-b");
+    expect(() => authenticate(context({ authorization: "Basic tok-b" }))).toThrow(/not a Bearer token/);
+    expect(subject("Bearer tok-a")).toBe("tok-a");
+    expect(subject("Bearer tok-a")).toBe("tok-a");
+  });
+
   it("does not cache refusals", async () => {
     const { authenticate, verify } = setup();
     for (let i = 0; i < 2; i++) {
