@@ -10,15 +10,15 @@ export interface AuditDatabaseTarget {
 /** What the writer thread is started with (workerData). */
 export interface AuditThreadInit {
   readonly target: AuditDatabaseTarget;
+  /** The audit ring (audit-ring.ts) the decision thread writes encoded records to. */
+  readonly ring: SharedArrayBuffer;
   readonly settings: AuditSettings;
   readonly retryIntervalMs: number | undefined;
 }
 
 /** Main thread → writer thread. */
 export type ToAuditThread =
-  /** Encoded records (audit-record-codec), joined by "\n", in decision order. */
-  | { readonly type: "records"; readonly lines: string }
-  /** Answer "flushed" once everything sent before is durable (or held, when neither the database nor the spool takes it). */
+  /** Answer "flushed" once everything in the ring now is durable (or held, when neither the database nor the spool takes it). */
   | { readonly type: "flush"; readonly id: number }
   /** Flush, close the spool and the database, answer "closed". */
   | { readonly type: "close"; readonly id: number };
@@ -27,8 +27,6 @@ export type ToAuditThread =
 export type FromAuditThread =
   | { readonly type: "ready" }
   | { readonly type: "failed"; readonly message: string }
-  /** This many more of the records sent, oldest first, are in the database or the spool. */
-  | { readonly type: "durable"; readonly records: number }
   /** Entries appended to the chain (metrics; the live stream polls sooner). */
   | { readonly type: "appended"; readonly entries: number }
   | { readonly type: "writeFailures"; readonly count: number }

@@ -7,6 +7,7 @@ import type { AuditStore } from "../store/audit-store.js";
 import type { AuditLogger } from "./audit-logger.js";
 import { createAuditQueue } from "./audit-queue.js";
 import { decodeAuditRecord } from "./audit-record-codec.js";
+import { auditRingReader } from "./audit-ring.js";
 import { createAuditSpool } from "./audit-spool.js";
 import type { AuditThreadInit, FromAuditThread, ToAuditThread } from "./audit-thread-protocol.js";
 import { createAuditWriter } from "./audit-writer.js";
@@ -57,9 +58,15 @@ const spool = createAuditSpool({
   dir: settings.spoolDir,
   onCorruptLine: (segment, line, problem) => logger.error({ segment, line, problem }, "unreadable audit spool line skipped"),
 });
-// The main thread bounds what it sends by queueMax (records sent and not yet durable), so this queue never fills;
-// the margin is for the records the main thread sends again after a restart of this thread.
-const queue = createAuditQueue(settings.queueMax * 2, settings.batchSize, () => writer.wake());
+const ring = auditRingReader(init.ring);
+/**
+ * Ring records per queued record, in queue order: 1, plus the unreadable lines skipped just before it, so that
+ * the ring's bytes are released in step with what the writer makes durable.
+ */
+const weights: number[] = [];
+let skipped = 0;
+// The ring bounds the records not yet durable by the queue bound; the queue here never holds more than those.
+const queue = createAuditQueue(settings.queueMax + 1, settings.batchSize, () => writer.wake());
 const writer = createAuditWriter({
   store: appendOnly,
   queue,
@@ -68,35 +75,46 @@ const writer = createAuditWriter({
   flushIntervalMs: settings.flushIntervalMs,
   ...(init.retryIntervalMs === undefined ? {} : { retryIntervalMs: init.retryIntervalMs }),
   metrics: {
-    setAuditQueueDepth: () => {}, // the main thread knows the depth: what it sent and what is durable
+    setAuditQueueDepth: () => {}, // the decision thread reads the depth off the ring
     countAuditWriteFailures: (count = 1) => send({ type: "writeFailures", count }),
     countAuditEntriesWritten: (entries) => send({ type: "appended", entries }),
   },
   logger,
-  onDurable: (records) => send({ type: "durable", records }),
+  onDurable: (records) => ring.durable(weights.splice(0, records).reduce((sum, weight) => sum + weight, 0)),
 });
+
+/** Moves what the decision thread wrote to the ring into the writer's queue. */
+function takeFromRing(): void {
+  for (const line of ring.read()) {
+    let record;
+    try {
+      record = decodeAuditRecord(line);
+    } catch (err) {
+      // Thrown here it would end the thread, and the next one would read the same line again.
+      logger.error({ err, line }, "audit record line unreadable: not appended (a bug in audit-record-codec)");
+      skipped++;
+      continue;
+    }
+    if (queue.offer(record)) {
+      weights.push(1 + skipped);
+      skipped = 0;
+    } else {
+      logger.error({ queue_capacity: queue.capacity, line }, "audit writer thread queue full: record not appended (a bug: the ring bounds it)");
+      skipped++;
+    }
+  }
+}
 
 port.on("message", (message: ToAuditThread) => {
   switch (message.type) {
-    case "records":
-      for (const line of message.lines.split("\n")) {
-        let record;
-        try {
-          record = decodeAuditRecord(line);
-        } catch (err) {
-          // Thrown here it would end the thread, and the restarted one would be handed the same line again.
-          logger.error({ err, line }, "audit record line unreadable: not appended (a bug in audit-record-codec)");
-          continue;
-        }
-        if (!queue.offer(record)) {
-          logger.error({ queue_capacity: queue.capacity, line }, "audit writer thread queue full: record not appended (a bug: the main thread bounds what it sends)");
-        }
-      }
-      return;
     case "flush":
+      takeFromRing();
       void writer.flush().then(() => send({ type: "flushed", id: message.id }));
       return;
     case "close":
+      clearInterval(poll);
+      poll = undefined;
+      takeFromRing();
       void (async () => {
         await writer.close();
         await spool.close();
@@ -107,9 +125,14 @@ port.on("message", (message: ToAuditThread) => {
   }
 });
 
+/** How often the ring is read; the writer still batches by AUDIT_BATCH_SIZE and AUDIT_FLUSH_MS. */
+const RING_POLL_MS = 5;
+let poll: NodeJS.Timeout | undefined;
+
 try {
   await spool.open();
   writer.start();
+  poll = setInterval(takeFromRing, RING_POLL_MS);
   send({ type: "ready" });
 } catch (err) {
   send({ type: "failed", message: `audit spool ${settings.spoolDir}: ${(err as Error).message}` });

@@ -6,6 +6,7 @@ import type { AuditStore } from "../store/audit-store.js";
 import type { AuditLog, AuditLogMetrics, AuditSettings } from "./audit-log.js";
 import type { AuditLogger } from "./audit-logger.js";
 import { encodeAuditRecord } from "./audit-record-codec.js";
+import { auditRingWriter, createAuditRingBuffer, ringBytesFor } from "./audit-ring.js";
 import { createShedReporter } from "./audit-shed-reporter.js";
 import { createAuditStreamHub } from "./audit-stream-hub.js";
 import type { AuditDatabaseTarget, AuditThreadInit, FromAuditThread, ToAuditThread } from "./audit-thread-protocol.js";
@@ -24,15 +25,12 @@ export interface ThreadedAuditLogOptions {
   readonly streamPollMs?: number;
 }
 
-/** A record waits at most this long on this thread before its batch is handed to the writer thread. */
-const HAND_OVER_MS = 2;
-
 /**
  * The audit log with its writer in a worker thread. The decision path encodes each record into a line
- * (audit-record-codec) and queues it here; lines go to the writer thread in batches, and are kept here until the
- * thread reports them durable (in the database or its spool). So the queue bound counts every record not yet
- * durable, and if the thread dies, a new one is started and given every line it had not made durable: a record
- * may then be appended twice, never lost.
+ * (audit-record-codec) and writes it to a shared ring (audit-ring); the writer thread reads the ring, and the
+ * ring keeps each record's bytes until the thread has made it durable (in the database or its spool). So the
+ * queue bound counts every record not yet durable, and if the thread dies, a new one is started and reads again
+ * from the oldest record not yet durable: a record may then be appended twice, never lost.
  */
 export interface ThreadedAuditLog extends AuditLog {
   /** Ends the writer thread the way a crash would (tests of the restart); resolves once it is gone. */
@@ -44,14 +42,10 @@ export function createThreadedAuditLog(options: ThreadedAuditLogOptions): Thread
   const retryIntervalMs = options.retryIntervalMs ?? 1_000;
   const hub = createAuditStreamHub({ store: options.store, logger, ...(options.streamPollMs ? { pollIntervalMs: options.streamPollMs } : {}) });
   const reportShed = createShedReporter(settings.queueMax, () => metrics.countAuditShed(), logger);
-  const init: AuditThreadInit = { target: options.target, settings, retryIntervalMs: options.retryIntervalMs };
+  const shared = createAuditRingBuffer(ringBytesFor(settings.queueMax));
+  const ring = auditRingWriter(shared);
+  const init: AuditThreadInit = { target: options.target, ring: shared, settings, retryIntervalMs: options.retryIntervalMs };
 
-  /** Encoded, not yet sent. */
-  let buffer: string[] = [];
-  /** Sent, not yet durable: `sent[sentHead…]`, oldest first. */
-  let sent: string[] = [];
-  let sentHead = 0;
-  let handOverTimer: NodeJS.Timeout | undefined;
   /** The running thread, once it is ready; undefined while one starts (posting then is a no-op, see spawn). */
   let worker: Worker | undefined;
   let ready: Promise<void> | undefined;
@@ -61,47 +55,24 @@ export function createThreadedAuditLog(options: ThreadedAuditLogOptions): Thread
   let closing = false;
   let closed: Promise<void> | undefined;
 
-  const depth = () => buffer.length + sent.length - sentHead;
-
   function post(message: ToAuditThread): void {
     worker?.postMessage(message);
   }
 
-  function sendBuffer(): void {
-    if (handOverTimer !== undefined) {
-      clearTimeout(handOverTimer);
-      handOverTimer = undefined;
-    }
-    if (buffer.length === 0) return;
-    const lines = buffer;
-    buffer = [];
-    for (const line of lines) sent.push(line);
-    post({ type: "records", lines: lines.join("\n") });
-  }
-
-  function durable(records: number): void {
-    sentHead += records;
-    // Compact now and then, not per report: shifting the array each time would cost the thread that decides.
-    if (sentHead >= 4096 && sentHead * 2 >= sent.length) {
-      sent = sent.slice(sentHead);
-      sentHead = 0;
-    }
-    metrics.setAuditQueueDepth(depth());
-  }
-
   function onMessage(message: FromAuditThread): void {
     switch (message.type) {
-      case "durable":
-        return durable(message.records);
       case "appended":
         metrics.countAuditEntriesWritten(message.entries);
+        metrics.setAuditQueueDepth(ring.depth);
         return hub.nudge();
       case "writeFailures":
+        metrics.setAuditQueueDepth(ring.depth);
         return metrics.countAuditWriteFailures(message.count);
       case "log":
         return logger[message.level](message.obj, message.msg);
       case "flushed":
       case "closed": {
+        metrics.setAuditQueueDepth(ring.depth);
         const waiter = waiting.get(message.id);
         waiting.delete(message.id);
         return waiter?.done();
@@ -113,8 +84,8 @@ export function createThreadedAuditLog(options: ThreadedAuditLogOptions): Thread
   }
 
   /**
-   * Starts a writer thread; resolves once it has opened the spool. Until then nothing is posted to it: what is
-   * sent meanwhile stays in `sent` and `waiting`, and the thread is handed all of it when it is ready.
+   * Starts a writer thread; resolves once it has opened the spool. Nothing is posted to a thread before: the
+   * flushes and the close asked meanwhile wait in `waiting`, and the thread gets them when it is ready.
    */
   function spawn(): Promise<void> {
     const thread = new Worker(bootstrap(), { eval: true, workerData: init, execArgv: [] });
@@ -126,7 +97,7 @@ export function createThreadedAuditLog(options: ThreadedAuditLogOptions): Thread
         if (message.type === "ready") {
           started = true;
           worker = thread;
-          handOverUndurable();
+          for (const [id, { type }] of waiting) post({ type, id });
           resolve();
         } else if (message.type === "failed") {
           reject(new Error(message.message));
@@ -146,17 +117,11 @@ export function createThreadedAuditLog(options: ThreadedAuditLogOptions): Thread
     });
   }
 
-  /** A new thread gets every line not yet durable, then the flushes and the close still waiting. */
-  function handOverUndurable(): void {
-    if (sent.length > sentHead) post({ type: "records", lines: sent.slice(sentHead).join("\n") });
-    for (const [id, { type }] of waiting) post({ type, id });
-  }
-
-  /** The thread died: start another (handOverUndurable gives it what the dead one had not made durable). */
+  /** The thread died: start another, which reads the ring again from the oldest record not yet durable. */
   function restart(code: number): void {
     logger.error(
-      { exit_code: code, records_not_durable: sent.length - sentHead },
-      "audit writer thread exited: starting a new one and handing it the records not yet durable",
+      { exit_code: code, records_not_durable: ring.depth },
+      "audit writer thread exited: starting a new one, which appends the records not yet durable",
     );
     const again = async (): Promise<void> => {
       try {
@@ -179,14 +144,9 @@ export function createThreadedAuditLog(options: ThreadedAuditLogOptions): Thread
 
   return {
     record(record) {
-      if (depth() >= settings.queueMax) {
-        reportShed();
-        return false;
-      }
-      buffer.push(encodeAuditRecord(record));
-      if (buffer.length >= settings.batchSize) sendBuffer();
-      else handOverTimer ??= setTimeout(sendBuffer, HAND_OVER_MS);
-      return true;
+      if (ring.depth < settings.queueMax && ring.write(encodeAuditRecord(record))) return true;
+      reportShed();
+      return false;
     },
     start() {
       ready ??= spawn();
@@ -195,7 +155,6 @@ export function createThreadedAuditLog(options: ThreadedAuditLogOptions): Thread
     async flush() {
       if (closing) return closed;
       await (ready ??= spawn());
-      sendBuffer();
       await request("flush");
     },
     closeStreams: () => hub.close(),
@@ -204,28 +163,27 @@ export function createThreadedAuditLog(options: ThreadedAuditLogOptions): Thread
         hub.close();
         closing = true;
         // Never started (the store did not open): the thread can still put the records in the spool.
-        if (ready === undefined && depth() > 0) ready = spawn();
+        if (ready === undefined && ring.depth > 0) ready = spawn();
         if (ready === undefined) return;
         const started = await ready.then(
           () => true,
           (err: unknown) => {
-            logger.error({ err, records: depth() }, "audit writer thread did not start at shutdown: its records are lost");
+            logger.error({ err, records: ring.depth }, "audit writer thread did not start at shutdown: its records are lost");
             return false;
           },
         );
         if (!started) return;
-        sendBuffer();
         await request("close");
         const thread = worker;
         worker = undefined;
         await thread?.terminate();
-        if (depth() > 0) logger.error({ records: depth() }, "audit records could not be written to the database or the spool at shutdown");
+        if (ring.depth > 0) logger.error({ records: ring.depth }, "audit records could not be written to the database or the spool at shutdown");
       })();
       return closed;
     },
     hub,
     get depth() {
-      return depth();
+      return ring.depth;
     },
     async crashWriterThread() {
       const thread = worker;

@@ -167,12 +167,12 @@ describe("threaded audit log (writer in a worker thread, SQLite)", () => {
     expect(log.record(decision(11))).toBe(true);
   });
 
-  it("starts a new thread when the writer thread dies, and hands it every record not yet durable: none is lost", async () => {
+  it("starts a new thread when the writer thread dies, which appends every record not yet durable: none is lost", async () => {
     const { store, log, lines } = await setup();
     for (let i = 0; i < 30; i++) log.record(decision(i));
     await log.flush();
     for (let i = 30; i < 60; i++) log.record(decision(i)); // handed over, not yet written (the timer is a minute)
-    // Not awaitable from outside: let the 2 ms hand-over to the old thread happen, so it dies holding them.
+    // Not awaitable from outside: let the old thread take them from the ring (it polls every 5 ms), so it dies holding them.
     await new Promise((resolve) => setTimeout(resolve, 20));
     await log.crashWriterThread();
     for (let i = 60; i < 70; i++) log.record(decision(i)); // while the new thread starts
@@ -221,9 +221,7 @@ describe("threaded audit log (writer in a worker thread, SQLite)", () => {
       metrics: { setAuditQueueDepth: noop, countAuditWriteFailures: noop, countAuditEntriesWritten: noop, countAuditShed: noop },
       logger: { info: noop, warn: noop, error: noop },
     });
-    log.record(decision(1));
-    // Not awaitable from outside: the 2 ms hand-over timer fires while there is no thread to post to.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    log.record(decision(1)); // while there is no thread at all: the ring keeps it for the first one
     await log.start();
     log.record(decision(2));
     await log.close();
