@@ -181,7 +181,13 @@ export function createEmergencyOverrideService(deps: EmergencyOverrideServiceDep
       return transition(current, revocation(actor, reason.trim(), now), author, now);
     },
 
-    list: (query) => store.listOverrides(query),
+    async list(query) {
+      // As of now, not as of the last sweep: an override past its expiry (or a request past its approval
+      // deadline) no longer covers anything, so it is listed as EXPIRED even before the sweep records that.
+      const now = clock();
+      const page = await store.listOverrides(query);
+      return page.map((override) => (dueToExpire(override, now) ? { ...override, status: "EXPIRED" as const } : override));
+    },
 
     async sweep() {
       const now = clock();
