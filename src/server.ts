@@ -140,8 +140,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // Uses are counted in memory on the decision path and added to the store in batches, never per decision.
   const overrideUsage = createOverrideUsageCounter({
     store,
-    announce,
-    clock,
     flushIntervalMs: config.emergency.usageFlushMs,
     onUse: () => metrics.countEmergencyOverride("used"),
     logger,

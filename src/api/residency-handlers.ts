@@ -6,7 +6,7 @@ import {
 } from "../../gen/residency/v1/residency_service_pb.js";
 import { defaultRegionPolicy } from "../domain/effective-policy.js";
 import type { FieldViolation } from "../domain/errors.js";
-import { NotFoundError } from "../domain/errors.js";
+import { FailedPreconditionError, NotFoundError } from "../domain/errors.js";
 import type { Snapshot } from "../snapshot/snapshot.js";
 import type { SnapshotHolder } from "../snapshot/snapshot-holder.js";
 import { decisionRequestFromProto } from "./access-request-mapping.js";
@@ -62,17 +62,21 @@ export function residencyHandlers(deps: ResidencyHandlerDeps): ServiceRegistrati
 
   // One snapshot for the whole batch, so its answers are mutually consistent.
   const batchWith = (snapshot: Snapshot, request: BatchResolveAccessRequest, context: CallContext) => {
+    // Still behind after the wait: the replica's state, not the request, is at fault (as for ResolveAccess).
+    const ahead: FieldViolation[] = [];
+    request.requests.forEach((item, i) => {
+      if (item.minSnapshotVersion <= BigInt(snapshot.version)) return;
+      ahead.push({
+        field: `requests[${i}].min_snapshot_version`,
+        rule: "snapshot_version",
+        message: `requests[${i}].min_snapshot_version ${item.minSnapshotVersion} is ahead of this replica's snapshot version ${snapshot.version}`,
+      });
+    });
+    if (ahead.length > 0) throw new FailedPreconditionError(ahead.map((v) => v.message).join("; "), ahead);
     const headerRegion = context.requestHeader.get("x-region") ?? "";
     const violations: FieldViolation[] = [];
     const decisionRequests = request.requests.map((item, i) => {
       if (item.callerRegion === "") item.callerRegion = headerRegion;
-      if (item.minSnapshotVersion > BigInt(snapshot.version)) {
-        violations.push({
-          field: `requests[${i}].min_snapshot_version`,
-          rule: "snapshot_version",
-          message: `requests[${i}].min_snapshot_version ${item.minSnapshotVersion} is ahead of snapshot version ${snapshot.version}`,
-        });
-      }
       return decisionRequestFromProto(item, snapshot, `requests[${i}].`, violations);
     });
     if (violations.length > 0) throw invalidArgument(violations);

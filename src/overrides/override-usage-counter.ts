@@ -1,4 +1,3 @@
-import type { ChangeEvent } from "../bus/change-bus.js";
 import type { OverrideUsage, PolicyStore } from "../store/policy-store.js";
 
 export interface OverrideUsageLogger {
@@ -28,10 +27,6 @@ export interface OverrideUsageCounter extends OverrideUsageSink {
 
 export interface OverrideUsageCounterOptions {
   readonly store: Pick<PolicyStore, "addOverrideUsage">;
-  /** Announces the committed change so that every replica's snapshot sees the new counts. */
-  readonly announce: (change: ChangeEvent) => Promise<void>;
-  /** Epoch milliseconds. */
-  readonly clock: () => number;
   readonly flushIntervalMs: number;
   /** @default 1000 */
   readonly maxPending?: number;
@@ -39,9 +34,6 @@ export interface OverrideUsageCounterOptions {
   readonly onUse?: () => void;
   readonly logger: OverrideUsageLogger;
 }
-
-/** The actor of usage writes, in the change log. */
-export const USAGE_ACTOR = "system:override-usage";
 
 export function createOverrideUsageCounter(options: OverrideUsageCounterOptions): OverrideUsageCounter {
   const maxPending = options.maxPending ?? 1_000;
@@ -71,10 +63,8 @@ export function createOverrideUsageCounter(options: OverrideUsageCounterOptions)
     pending = 0;
     const usage: OverrideUsage[] = [...taken].map(([overrideId, u]) => ({ overrideId, count: u.count, lastUsedAt: u.lastUsedAt }));
     try {
-      const committed = await options.store.addOverrideUsage(usage, { actor: USAGE_ACTOR, now: options.clock() });
-      if (committed !== undefined) {
-        await options.announce({ version: committed.changeVersion, kind: "override", ids: usage.map((u) => u.overrideId) });
-      }
+      // Not announced: usage is no change of any snapshot (decisions never read it), only of what the store lists.
+      await options.store.addOverrideUsage(usage);
     } catch (err) {
       keep(usage);
       options.logger.warn({ err: err instanceof Error ? err.message : String(err), overrides: usage.length }, "emergency override usage not stored yet; kept for the next flush");

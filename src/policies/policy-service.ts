@@ -8,14 +8,26 @@ import {
 } from "../domain/errors.js";
 import type { PolicyFields, StoredPolicy } from "../domain/policy.js";
 import type { Region } from "../domain/region.js";
-import { writeMeta, type Committed, type ListPoliciesQuery, type PolicyStore, type WriteAuthor } from "../store/policy-store.js";
+import type { WrittenPolicies } from "../replication/snapshot-sync.js";
+import {
+  writeMeta,
+  type Committed,
+  type ListPoliciesQuery,
+  type PolicyStore,
+  type PolicyWriteState,
+  type WriteAuthor,
+  type WriteMeta,
+} from "../store/policy-store.js";
 
 export interface PolicyServiceDeps {
   readonly store: PolicyStore;
   readonly regions: ReadonlyMap<string, Region>;
   readonly clock: () => number;
-  /** Announces a committed change and resolves once this replica's snapshot includes it. */
-  readonly announce: (change: ChangeEvent) => Promise<void>;
+  /**
+   * Announces a committed change and resolves once this replica's snapshot includes it; `written` (what the write
+   * stored) lets this replica apply it without reading it back.
+   */
+  readonly announce: (change: ChangeEvent, written?: WrittenPolicies) => Promise<void>;
 }
 
 /**
@@ -44,39 +56,24 @@ const PREFIX = "policy";
 
 /**
  * Policy writes: validate against the catalog and the tenant's policy, commit, announce, and return once
- * this replica decides with the change (read-your-writes on the replica that took the write).
+ * this replica decides with the change (read-your-writes on the replica that took the write). Validation runs
+ * inside the write's transaction (a PolicyWriteCheck), on the very state the write commits on: no read of its own
+ * before the write, and no other write in between.
  */
 export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
   const { store } = deps;
 
-  const tenantPolicyOf = async (tenantId: string): Promise<StoredPolicy | undefined> => {
-    const [first] = await store.listPolicies({ tenantId, limit: 1, after: undefined });
-    return first?.learnerId === "" ? first : undefined;
-  };
-
-  const learnerPoliciesOf = async (tenantId: string): Promise<StoredPolicy[]> => {
-    const learners: StoredPolicy[] = [];
-    let after: ListPoliciesQuery["after"] = undefined;
-    for (;;) {
-      const page = await store.listPolicies({ tenantId, limit: 500, after });
-      learners.push(...page.filter((p) => p.learnerId !== ""));
-      const last = page.at(-1);
-      if (last === undefined || page.length < 500) return learners;
-      after = { tenantId: last.tenantId, learnerId: last.learnerId };
-    }
-  };
-
-  const validate = async (fields: PolicyFields, edge: readonly FieldViolation[]) => {
-    const tenantPolicy = fields.learnerId === "" ? undefined : await tenantPolicyOf(fields.tenantId);
-    const violations = [...edge, ...validatePolicy(fields, { regions: deps.regions, tenantPolicy, fieldPrefix: PREFIX })];
+  const validate = (fields: PolicyFields, tenantPolicy: StoredPolicy | undefined, edge: readonly FieldViolation[]) => {
+    const context = { regions: deps.regions, tenantPolicy: fields.learnerId === "" ? undefined : tenantPolicy, fieldPrefix: PREFIX };
+    const violations = [...edge, ...validatePolicy(fields, context)];
     if (violations.length > 0) throw new InvalidArgumentError(violations);
   };
 
   /** A tenant policy change must not leave one of its learners with an invalid effective policy. */
-  const checkLearners = async (tenantId: string, tenantPolicy: StoredPolicy | undefined) => {
+  const checkLearners = (tenantId: string, learners: readonly StoredPolicy[], tenantPolicy: StoredPolicy | undefined) => {
     const broken: FieldViolation[] = [];
     const names = new Set<string>();
-    for (const learner of await learnerPoliciesOf(tenantId)) {
+    for (const learner of learners) {
       const problems = validatePolicy(learner, { regions: deps.regions, tenantPolicy, fieldPrefix: PREFIX });
       if (problems.length > 0) names.add(learner.learnerId);
       for (const problem of problems) {
@@ -93,47 +90,51 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
     }
   };
 
-  const committed = async <T>(result: Committed<T>, ids: readonly string[]): Promise<T> => {
-    await deps.announce({ version: result.changeVersion, kind: "policy", ids });
-    return result.value;
-  };
-
-  const current = async (policyId: string, visible: TenantVisibility): Promise<StoredPolicy> => {
-    const stored = await store.getPolicy(policyId);
+  /** The policy an update or delete targets, as the check sees it; missing and invisible look the same. */
+  const visibleCurrent = (state: PolicyWriteState, policyId: string, visible: TenantVisibility): StoredPolicy => {
+    const stored = state.current;
     if (stored === undefined || !visible(stored.tenantId)) throw new NotFoundError(`policy ${policyId} does not exist`);
     return stored;
   };
 
+  const committed = async (result: Committed<StoredPolicy>, meta: WriteMeta, written: Omit<WrittenPolicies, "committedAt">) => {
+    const ids = written.policies.length > 0 ? written.policies.map((p) => p.policyId) : written.deletedPolicyIds;
+    await deps.announce({ version: result.changeVersion, kind: "policy", ids }, { ...written, committedAt: meta.now });
+    return result.value;
+  };
+
   return {
     async create(fields, actor, edge = []) {
-      await validate(fields, edge);
-      const result = await store.createPolicy(fields, writeMeta(actor, deps.clock()));
-      return committed(result, [result.value.policyId]);
+      const meta = writeMeta(actor, deps.clock());
+      const result = await store.createPolicy(fields, meta, (state) => validate(fields, state.tenantPolicy, edge));
+      return committed(result, meta, { policies: [result.value], deletedPolicyIds: [] });
     },
 
     async update(policyId, fields, expectedVersion, actor, edge = [], visible = everyTenant) {
-      const stored = await current(policyId, visible);
-      const identity: FieldViolation[] = [];
-      if (fields.tenantId !== "" && fields.tenantId !== stored.tenantId) {
-        identity.push({ field: `${PREFIX}.tenant_id`, rule: "immutable", message: `${PREFIX}.tenant_id cannot change (policy ${policyId} belongs to tenant ${stored.tenantId})` });
-      }
-      if (fields.learnerId !== "" && fields.learnerId !== stored.learnerId) {
-        identity.push({ field: `${PREFIX}.learner_id`, rule: "immutable", message: `${PREFIX}.learner_id cannot change (policy ${policyId} is for ${stored.learnerId ? `learner ${stored.learnerId}` : "the tenant"})` });
-      }
-      const next: PolicyFields = { ...fields, tenantId: stored.tenantId, learnerId: stored.learnerId };
-      await validate(next, [...edge, ...identity]);
-      if (stored.learnerId === "") {
-        await checkLearners(stored.tenantId, { ...stored, ...next });
-      }
-      const result = await store.updatePolicy(policyId, next, expectedVersion, writeMeta(actor, deps.clock()));
-      return committed(result, [policyId]);
+      const meta = writeMeta(actor, deps.clock());
+      const result = await store.updatePolicy(policyId, fields, expectedVersion, meta, (state) => {
+        const stored = visibleCurrent(state, policyId, visible);
+        const identity: FieldViolation[] = [];
+        if (fields.tenantId !== "" && fields.tenantId !== stored.tenantId) {
+          identity.push({ field: `${PREFIX}.tenant_id`, rule: "immutable", message: `${PREFIX}.tenant_id cannot change (policy ${policyId} belongs to tenant ${stored.tenantId})` });
+        }
+        if (fields.learnerId !== "" && fields.learnerId !== stored.learnerId) {
+          identity.push({ field: `${PREFIX}.learner_id`, rule: "immutable", message: `${PREFIX}.learner_id cannot change (policy ${policyId} is for ${stored.learnerId ? `learner ${stored.learnerId}` : "the tenant"})` });
+        }
+        const next: PolicyFields = { ...fields, tenantId: stored.tenantId, learnerId: stored.learnerId };
+        validate(next, state.tenantPolicy, [...edge, ...identity]);
+        if (stored.learnerId === "") checkLearners(stored.tenantId, state.learnerPolicies, { ...stored, ...next });
+      });
+      return committed(result, meta, { policies: [result.value], deletedPolicyIds: [] });
     },
 
     async remove(policyId, expectedVersion, actor, visible = everyTenant) {
-      const stored = await current(policyId, visible);
-      if (stored.learnerId === "") await checkLearners(stored.tenantId, undefined);
-      const result = await store.deletePolicy(policyId, expectedVersion, writeMeta(actor, deps.clock()));
-      await committed(result, [policyId]);
+      const meta = writeMeta(actor, deps.clock());
+      const result = await store.deletePolicy(policyId, expectedVersion, meta, (state) => {
+        const stored = visibleCurrent(state, policyId, visible);
+        if (stored.learnerId === "") checkLearners(stored.tenantId, state.learnerPolicies, undefined);
+      });
+      await committed(result, meta, { policies: [], deletedPolicyIds: [policyId] });
     },
 
     async get(policyId, version, visible = everyTenant) {

@@ -15,9 +15,9 @@ export interface OutboxRelayOptions {
   /** Changes read per round trip. @default 500 */
   readonly batchSize?: number;
   /**
-   * Published changes are marked in one transaction per this many milliseconds rather than one per write, which
-   * keeps a transaction off every write's critical path. A crash before the mark only means one more (ignored)
-   * publish by the relay. @default 50
+   * Published changes are marked in one statement per this many milliseconds rather than one per write: each mark
+   * is a commit, whose WAL flush the next write's commit may have to wait behind. A crash before the mark only
+   * means one more (ignored) publish by a relay. @default 1000
    */
   readonly markDelayMs?: number;
 }
@@ -90,6 +90,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   const drainOnce = async (reason: string): Promise<void> => {
     let published = 0;
+    // What this replica published and has not marked yet would otherwise look unpublished to the pass.
+    await flushMarks();
     try {
       do {
         again = false;
@@ -133,7 +135,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
             return;
           }
           toMark.push(change.version);
-          markTimer ??= setTimeout(() => void track(flushMarks()), options.markDelayMs ?? 50);
+          markTimer ??= setTimeout(() => void track(flushMarks()), options.markDelayMs ?? 1_000);
         })(),
       );
     },

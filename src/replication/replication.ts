@@ -7,7 +7,7 @@ import type { PolicyStore } from "../store/policy-store.js";
 import { createOutboxRelay } from "./outbox-relay.js";
 import { selectChangeBus, type BusKind } from "./select-change-bus.js";
 import { selectPolicyStore, type StoreKind } from "./select-policy-store.js";
-import { createSnapshotSync } from "./snapshot-sync.js";
+import { createSnapshotSync, type WrittenPolicies } from "./snapshot-sync.js";
 
 export interface ReplicationLogger {
   info(obj: object, msg: string): void;
@@ -61,8 +61,11 @@ export interface Replication {
   /** The audit log's storage: the same database as `store` (opened and closed with it), undecorated. */
   readonly auditStore: AuditStore;
   readonly snapshots: SnapshotHolder;
-  /** For the write services, after a commit: publishes the change and resolves once this replica decides with it. */
-  announce(change: ChangeEvent): Promise<void>;
+  /**
+   * For the write services, after a commit: publishes the change and resolves once this replica decides with it.
+   * With `written` (a policy write's stored result), this replica applies the change without reading it back.
+   */
+  announce(change: ChangeEvent, written?: WrittenPolicies): Promise<void>;
   /**
    * For min_snapshot_version: resolves true once this replica decides with `version`, catching up from the store
    * meanwhile; false after MIN_SNAPSHOT_WAIT_MS. Callers check the current version first (no await on that path).
@@ -108,13 +111,15 @@ export function createReplication(options: ReplicationOptions): Replication {
     auditStore: selected.store,
     snapshots,
 
-    async announce(change) {
+    async announce(change, written) {
+      // Published first, so the other replicas hear of it while this one applies it. Not awaited: the answer need
+      // not wait for Redis, and a failed publish is left in the outbox for the relay (which also tracks this one
+      // until stop()).
+      void relay.publishCommitted(change);
       // This replica knows the change is committed: its own echo from the bus is then a duplicate.
-      sync.onEvent(change);
-      const [, current] = await Promise.all([
-        relay.publishCommitted(change),
-        snapshots.waitForVersion(change.version, readYourWritesTimeoutMs),
-      ]);
+      if (written === undefined) sync.onEvent(change);
+      else sync.onCommitted(change, written);
+      const current = await snapshots.waitForVersion(change.version, readYourWritesTimeoutMs);
       if (!current) logger.warn({ snapshot_version: change.version }, "committed change not yet in this replica's snapshot");
     },
 

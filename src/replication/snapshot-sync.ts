@@ -1,5 +1,6 @@
 import type { ChangeEvent } from "../bus/change-bus.js";
 import type { ComplianceSettings } from "../domain/frameworks/compliance-settings.js";
+import type { StoredPolicy } from "../domain/policy.js";
 import type { Region } from "../domain/region.js";
 import { applySnapshotChanges } from "../snapshot/apply-snapshot-changes.js";
 import { buildSnapshot, type Snapshot } from "../snapshot/snapshot.js";
@@ -26,12 +27,30 @@ export interface SnapshotSyncOptions {
   readonly observePropagationLag?: (seconds: number) => void;
 }
 
+/**
+ * What a policy write on this replica stored, as its writer knows it after the commit: enough to apply that one
+ * change to the snapshot without reading it back from the store.
+ */
+export interface WrittenPolicies {
+  /** Epoch milliseconds of the write (its change-log row's committed_at). */
+  readonly committedAt: number;
+  /** Created or updated policies, as stored. */
+  readonly policies: readonly StoredPolicy[];
+  readonly deletedPolicyIds: readonly string[];
+}
+
 export interface SnapshotSync {
   readonly snapshots: SnapshotHolder;
   /** The first (full) load; then the staleness timer runs. Throws when the store cannot be read. */
   start(): Promise<void>;
   /** A bus event: catch up when it is ahead of this replica. Versions already held are ignored (duplicates). */
   onEvent(event: ChangeEvent): void;
+  /**
+   * A change this replica committed, with what it wrote: like onEvent, but when the snapshot is at the version just
+   * before it, the change is applied as it stands, without a read from the store (a snapshot further behind catches
+   * up from the store, which has it too).
+   */
+  onCommitted(event: ChangeEvent, written: WrittenPolicies): void;
   /** Catches up from the store now; resolves with the snapshot in force, or undefined when the store failed (logged). */
   catchUp(reason: string): Promise<Snapshot | undefined>;
   /** Resolves true once this replica decides with `version`, false after `timeoutMs`; catches up when behind. */
@@ -66,10 +85,17 @@ export function createSnapshotSync(options: SnapshotSyncOptions): SnapshotSync {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let inFlight: Promise<unknown> | undefined;
+  /** Changes committed here and not applied yet, by version (each is applied only onto the version before it). */
+  const committedHere = new Map<number, ChangesSince>();
+
+  const forgetApplied = (version: number) => {
+    for (const held of committedHere.keys()) if (held <= version) committedHere.delete(held);
+  };
 
   const fullLoad = async (readStarted: number): Promise<Snapshot> => {
     const data = await store.loadSnapshotData();
     syncedAt = readStarted;
+    forgetApplied(data.changeVersion);
     return buildSnapshot({
       version: data.changeVersion,
       regions: options.regions,
@@ -98,12 +124,27 @@ export function createSnapshotSync(options: SnapshotSyncOptions): SnapshotSync {
     return next;
   };
 
+  /** Applies changes committed here while each is the next version; resolves undefined when none is. */
+  const applyCommittedHere = (previous: Snapshot): Snapshot | undefined => {
+    let next: Snapshot | undefined;
+    for (let delta = committedHere.get(previous.version + 1); delta !== undefined; delta = committedHere.get(previous.version + 1)) {
+      committedHere.delete(delta.changeVersion);
+      // The write's commit is the store confirming this version: it held the counter at it, with nothing after.
+      syncedAt = Math.max(syncedAt ?? 0, delta.changes[0]!.committedAt);
+      next = previous = applyDelta(previous, delta);
+    }
+    return next;
+  };
+
   const snapshots = createSnapshotHolder({
     logger,
     load: async () => {
       const readStarted = clock();
       if (!snapshots.loaded) return fullLoad(readStarted);
-      const previous = snapshots.current();
+      // A change of this replica's own that is next needs no read, unless more has been announced after it.
+      const local = applyCommittedHere(snapshots.current());
+      if (local !== undefined && local.version >= highestAnnounced) return local;
+      const previous = local ?? snapshots.current();
       const delta = await store.loadChangesSince(previous.version);
       if (delta === undefined) {
         fullReloads++;
@@ -111,6 +152,7 @@ export function createSnapshotSync(options: SnapshotSyncOptions): SnapshotSync {
         return fullLoad(readStarted);
       }
       syncedAt = readStarted;
+      forgetApplied(delta.changeVersion);
       return applyDelta(previous, delta);
     },
   });
@@ -142,6 +184,20 @@ export function createSnapshotSync(options: SnapshotSyncOptions): SnapshotSync {
     return run;
   };
 
+  const onEvent = (event: ChangeEvent): void => {
+    const known = Math.max(highestAnnounced, snapshots.loaded ? snapshots.current().version : 0);
+    if (event.version <= known) {
+      highestAnnounced = known;
+      return; // a duplicate, or already applied: several replicas may relay the same change
+    }
+    if (snapshots.loaded && event.version > known + 1) {
+      gaps++;
+      logger.info({ snapshot_version: snapshots.current().version, event_version: event.version }, "version gap on the bus; catching up from the store");
+    }
+    highestAnnounced = event.version;
+    if (snapshots.loaded) void catchUp("event");
+  };
+
   return {
     snapshots,
 
@@ -153,19 +209,22 @@ export function createSnapshotSync(options: SnapshotSyncOptions): SnapshotSync {
       if (highestAnnounced > snapshots.current().version) void catchUp("events during start");
     },
 
-    onEvent(event) {
-      const known = Math.max(highestAnnounced, snapshots.loaded ? snapshots.current().version : 0);
-      if (event.version <= known) {
-        highestAnnounced = known;
-        return; // a duplicate, or already applied: several replicas may relay the same change
+    onCommitted(event, written) {
+      const held = snapshots.loaded ? snapshots.current().version : 0;
+      if (event.version > held) {
+        committedHere.set(event.version, {
+          changes: [{ version: event.version, kind: "policy", ids: [...event.ids], committedAt: written.committedAt }],
+          policies: written.policies,
+          deletedPolicyIds: written.deletedPolicyIds,
+          regionStatuses: [],
+          overrides: [],
+          changeVersion: event.version,
+        });
       }
-      if (snapshots.loaded && event.version > known + 1) {
-        gaps++;
-        logger.info({ snapshot_version: snapshots.current().version, event_version: event.version }, "version gap on the bus; catching up from the store");
-      }
-      highestAnnounced = event.version;
-      if (snapshots.loaded) void catchUp("event");
+      onEvent(event);
     },
+
+    onEvent,
 
     catchUp,
 

@@ -23,6 +23,26 @@ export function writeMeta(author: WriteAuthor, now: number): WriteMeta {
   return typeof author === "string" ? { actor: author, now } : { actor: author.actor, now, requestId: author.requestId };
 }
 
+/**
+ * What a policy write is checked against: read inside the write's transaction, after the change counter's lock has
+ * serialised it with every other write, so it is exactly the state the write commits on (and one round trip with
+ * the write's own statements rather than reads of their own before it).
+ */
+export interface PolicyWriteState {
+  /** The policy written as it stands: for a create, the one already holding its tenant and learner; undefined when none. */
+  readonly current: StoredPolicy | undefined;
+  /** The tenant's own policy, when the tenant has one. */
+  readonly tenantPolicy: StoredPolicy | undefined;
+  /** Every learner policy of the tenant when an update or delete targets the tenant's own policy; otherwise empty. */
+  readonly learnerPolicies: readonly StoredPolicy[];
+}
+
+/**
+ * A caller's rules for one policy write (validation, visibility). It throws to refuse the write, and nothing is
+ * written; it runs before the store's own checks (missing policy, existing policy, stale version).
+ */
+export type PolicyWriteCheck = (state: PolicyWriteState) => void;
+
 /** A committed change: the store's change counter after it, which becomes the snapshot version. */
 export interface Committed<T> {
   readonly value: T;
@@ -128,7 +148,7 @@ export interface PolicyStore {
   /** A cheap round trip to the database, for health checks; UnavailableError when it fails. */
   ping(): Promise<void>;
   loadSnapshotData(): Promise<SnapshotData>;
-  createPolicy(fields: PolicyFields, meta: WriteMeta): Promise<Committed<StoredPolicy>>;
+  createPolicy(fields: PolicyFields, meta: WriteMeta, check?: PolicyWriteCheck): Promise<Committed<StoredPolicy>>;
   /** version undefined = current; an older version comes from the policy's history. */
   getPolicy(policyId: string, version?: number): Promise<StoredPolicy | undefined>;
   /** Ordered by (tenantId, learnerId); the tenant's own policy (learnerId "") comes first. */
@@ -138,8 +158,14 @@ export interface PolicyStore {
     fields: PolicyFields,
     expectedVersion: number,
     meta: WriteMeta,
+    check?: PolicyWriteCheck,
   ): Promise<Committed<StoredPolicy>>;
-  deletePolicy(policyId: string, expectedVersion: number, meta: WriteMeta): Promise<Committed<StoredPolicy>>;
+  deletePolicy(
+    policyId: string,
+    expectedVersion: number,
+    meta: WriteMeta,
+    check?: PolicyWriteCheck,
+  ): Promise<Committed<StoredPolicy>>;
   /** Records a region's status (the region id is checked by the caller against the catalog). */
   setRegionStatus(
     regionId: string,
@@ -167,9 +193,11 @@ export interface PolicyStore {
   ): Promise<Committed<EmergencyOverride>>;
   /**
    * Adds decisions counted in memory to usage_count and moves last_used_at forward; unknown ids are skipped.
-   * Undefined when nothing was written (no known override named).
+   * Resolves with the number of overrides updated. Not a change of the snapshot (no decision depends on usage):
+   * it neither advances the change counter nor writes a change-log row, so a replica's periodic flush does not
+   * move every replica's snapshot version.
    */
-  addOverrideUsage(usage: readonly OverrideUsage[], meta: WriteMeta): Promise<Committed<number> | undefined>;
+  addOverrideUsage(usage: readonly OverrideUsage[]): Promise<number>;
   /**
    * Changes committed after `since`. Used by replicas to apply deltas in version order. When the change
    * log no longer reaches back to `since` it returns undefined: the caller reloads everything.

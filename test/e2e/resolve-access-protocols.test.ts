@@ -1,7 +1,7 @@
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BadRequestSchema } from "../../gen/google/rpc/error_details_pb.js";
+import { BadRequestSchema, PreconditionFailureSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { AdminService } from "../../gen/residency/v1/admin_service_pb.js";
 import { ReasonCode } from "../../gen/residency/v1/reason_pb.js";
 import { ResidencyService } from "../../gen/residency/v1/residency_service_pb.js";
@@ -97,6 +97,21 @@ describe("decision edge cases", () => {
     );
     expect(err.code).toBe(Code.FailedPrecondition);
     expect(err.rawMessage).toContain("min_snapshot_version");
+  });
+
+  it("answers a batch FAILED_PRECONDITION, naming the item, when its min_snapshot_version stays ahead", async () => {
+    const err = ConnectError.from(
+      await client()
+        .batchResolveAccess({
+          requests: [
+            { tenantId: "acme-edu", operation: Operation.READ },
+            { tenantId: "acme-edu", operation: Operation.READ, minSnapshotVersion: 1_000_000n },
+          ],
+        })
+        .catch((e: unknown) => e),
+    );
+    expect(err.code).toBe(Code.FailedPrecondition);
+    expect(err.findDetails(PreconditionFailureSchema)[0]?.violations.map((v) => v.subject)).toEqual(["requests[1].min_snapshot_version"]);
   });
 
   it("decides a batch in order against one snapshot", async () => {

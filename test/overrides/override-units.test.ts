@@ -37,27 +37,23 @@ function override(id: string, tenantId: string, over: Partial<EmergencyOverride>
 describe("override usage counter", () => {
   function counter(options: { fail?: () => boolean; maxPending?: number } = {}) {
     const writes: OverrideUsage[][] = [];
-    const announced: number[] = [];
-    let version = 0;
     const usage = createOverrideUsageCounter({
       store: {
         async addOverrideUsage(batch) {
           if (options.fail?.()) throw new Error("store down");
           writes.push([...batch]);
-          return { value: batch.length, changeVersion: ++version };
+          return batch.length;
         },
       },
-      announce: async (change) => void announced.push(change.version),
-      clock: () => 1_000,
       flushIntervalMs: 60_000,
       maxPending: options.maxPending ?? 1_000,
       logger: quiet,
     });
-    return { usage, writes, announced };
+    return { usage, writes };
   }
 
-  it("counts in memory and writes one merged batch per flush, announcing it", async () => {
-    const { usage, writes, announced } = counter();
+  it("counts in memory and writes one merged batch per flush", async () => {
+    const { usage, writes } = counter();
     usage.record("ovr_a", 10);
     usage.record("ovr_b", 11);
     usage.record("ovr_a", 30);
@@ -71,7 +67,6 @@ describe("override usage counter", () => {
         { overrideId: "ovr_b", count: 1, lastUsedAt: 11 },
       ],
     ]);
-    expect(announced).toEqual([1]);
     expect(usage.pending).toBe(0);
     await usage.flush();
     expect(writes).toHaveLength(1); // nothing new, no write

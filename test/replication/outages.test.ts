@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Operation } from "../../gen/residency/v1/types_pb.js";
 import { ADMIN_URL, adminQuery } from "../store/postgres-test-database.js";
@@ -67,6 +68,24 @@ describe("a Redis outage", () => {
     expect(await b!.app.snapshots.waitForVersion(2, 15_000)).toBe(true);
     expect(b!.app.snapshots.current().effectivePolicy("acme", "")?.primaryRegion).toBe("us-west");
     await until(async () => (await publishedAt(db, 2)) !== null, "the relay published change 2");
+  });
+
+  it("answers a write without waiting for a hung Redis to take its publish, which is left to time out and to the relay", async () => {
+    const redis: PrivateRedis = await startPrivateRedis();
+    cleanups.push(() => redis.stop());
+    const warnings: string[] = [];
+    const logger = pino({ level: "warn" }, { write: (line: string) => void warnings.push((JSON.parse(line) as { msg: string }).msg) });
+    const a = await startTestApp({ DATABASE_URL: db.url, REDIS_URL: redis.url, REDIS_CHANNEL: testChannel(), ...QUIET_TIMERS }, undefined, { logger });
+    apps.push(a);
+    await until(async () => (await healthOf(a)).replication.bus_connected, "connected to Redis");
+
+    redis.pause(); // the connections stay up, so the publish is sent and gets no answer until its timeout
+    const failed = "publishing a committed change failed; the outbox relay will publish it";
+    await clientsOf(a).admin.createPolicy({ policy: { tenantId: "acme", primaryRegion: "us-east" } });
+    expect(a.app.snapshots.current().version).toBe(1); // the writer decides with it
+    expect(warnings).not.toContain(failed); // answered before the publish gave up
+    await until(() => warnings.includes(failed), "the publish timed out");
+    expect(await publishedAt(db, 1)).toBeNull();
   });
 });
 

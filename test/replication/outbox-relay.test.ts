@@ -65,6 +65,16 @@ describe("outbox relay", () => {
     expect(f.outbox).toEqual([]);
   });
 
+  it("does not publish again in a pass what it published and has not marked yet", async () => {
+    const f = fakes();
+    f.commit(1);
+    await f.relay.publishCommitted({ version: 1, kind: "policy", ids: ["p1"] });
+    await f.relay.drain("timer");
+    expect(f.published.map((e) => e.version)).toEqual([1]);
+    expect(f.outbox).toEqual([]);
+    await f.relay.stop();
+  });
+
   it("does nothing while the bus is disconnected, and shares one pass between concurrent drains", async () => {
     const f = fakes();
     f.commit(1);

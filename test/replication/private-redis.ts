@@ -11,6 +11,10 @@ export interface PrivateRedis {
   stop(): Promise<void>;
   /** Starts it again on the same port and waits until it answers PING. */
   start(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open and commands get no answer, as from a hung server. */
+  pause(): void;
+  /** Lets a paused server go on (SIGCONT). */
+  resume(): void;
 }
 
 export async function startPrivateRedis(): Promise<PrivateRedis> {
@@ -33,10 +37,18 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     if (running === undefined || running.exitCode !== null) return;
     const exited = once(running, "exit");
     running.kill("SIGTERM");
+    running.kill("SIGCONT"); // a paused server acts on the SIGTERM only once it runs again
     await exited;
   };
   await start();
-  return { port, url: `redis://127.0.0.1:${port}`, stop, start };
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    stop,
+    start,
+    pause: () => void child?.kill("SIGSTOP"),
+    resume: () => void child?.kill("SIGCONT"),
+  };
 }
 
 async function freePort(): Promise<number> {

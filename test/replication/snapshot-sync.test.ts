@@ -26,11 +26,17 @@ function fakeStore() {
     log.push({ version, kind: "policy", ids: [id], committedAt });
     return version;
   };
+  const remove = (id: string, committedAt = Date.now()) => {
+    policies.delete(id);
+    log.push({ version: log.length + 1, kind: "policy", ids: [id], committedAt });
+    return log.length;
+  };
   return {
     policies,
     calls,
     state,
     put,
+    remove,
     async loadSnapshotData(): Promise<SnapshotData> {
       calls.full++;
       if (state.down) throw new Error("store down");
@@ -154,6 +160,66 @@ describe("snapshot sync", () => {
     const before = s.syncedAt!;
     expect(await s.snapshots.waitForVersion(v, 3_000)).toBe(true);
     expect(s.syncedAt!).toBeGreaterThan(before);
+  });
+
+  describe("a change committed on this replica", () => {
+    it("is applied as written, without reading it back, and counts as the store confirming that version", async () => {
+      const store = fakeStore();
+      store.put("p1", "acme");
+      const s = start(store);
+      await s.start();
+      const reads = store.calls.delta;
+      const committedAt = Date.now() + 60_000;
+      const v2 = store.put("p2", "beta", "us-west");
+      s.onCommitted({ version: v2, kind: "policy", ids: ["p2"] }, { committedAt, policies: [store.policies.get("p2")!], deletedPolicyIds: [] });
+      expect(await s.snapshots.waitForVersion(v2, 2_000)).toBe(true);
+      const v3 = store.remove("p1");
+      s.onCommitted({ version: v3, kind: "policy", ids: ["p1"] }, { committedAt, policies: [], deletedPolicyIds: ["p1"] });
+      expect(await s.snapshots.waitForVersion(v3, 2_000)).toBe(true);
+      expect(store.calls.delta).toBe(reads);
+      expect(s.snapshots.current().effectivePolicy("beta", "")?.primaryRegion).toBe("us-west");
+      expect(s.snapshots.current().effectivePolicy("acme", "")).toBeUndefined();
+      expect(s.syncedAt).toBe(committedAt);
+    });
+
+    it("is read from the store with what it missed when it is not the next version", async () => {
+      const store = fakeStore();
+      const s = start(store);
+      await s.start();
+      store.put("p1", "acme"); // another replica's change, its event lost
+      const v2 = store.put("p2", "beta");
+      s.onCommitted({ version: v2, kind: "policy", ids: ["p2"] }, { committedAt: Date.now(), policies: [store.policies.get("p2")!], deletedPolicyIds: [] });
+      expect(await s.snapshots.waitForVersion(v2, 2_000)).toBe(true);
+      expect(store.calls.delta).toBe(1);
+      expect(s.snapshots.current().effectivePolicy("acme", "")).toBeDefined();
+    });
+
+    it("is applied, then what was announced after it is read from the store, in version order", async () => {
+      const store = fakeStore();
+      const s = start(store);
+      await s.start();
+      const v1 = store.put("p1", "acme", "us-west");
+      const v2 = store.put("p2", "beta"); // another replica's, announced while this one applies its own
+      s.onCommitted({ version: v1, kind: "policy", ids: ["p1"] }, { committedAt: Date.now(), policies: [store.policies.get("p1")!], deletedPolicyIds: [] });
+      s.onEvent({ version: v2, kind: "policy", ids: ["p2"] });
+      expect(await s.snapshots.waitForVersion(v2, 2_000)).toBe(true);
+      expect(store.calls.delta).toBe(1); // only what came after v1
+      expect(s.snapshots.current().effectivePolicy("acme", "")?.primaryRegion).toBe("us-west");
+      expect(s.snapshots.current().effectivePolicy("beta", "")).toBeDefined();
+    });
+
+    it("never replaces a snapshot that already has it", async () => {
+      const store = fakeStore();
+      const s = start(store);
+      await s.start();
+      const v1 = store.put("p1", "acme", "us-west");
+      await s.catchUp("test");
+      const current = s.snapshots.current();
+      const stale = { ...store.policies.get("p1")!, primaryRegion: "eu-west" };
+      s.onCommitted({ version: v1, kind: "policy", ids: ["p1"] }, { committedAt: Date.now(), policies: [stale], deletedPolicyIds: [] });
+      await s.catchUp("test");
+      expect(s.snapshots.current()).toBe(current);
+    });
   });
 
   it("waitFor answers at once when current and catches up when behind", async () => {

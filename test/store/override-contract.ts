@@ -56,7 +56,7 @@ export function overrideContract(current: () => PolicyStoreFixture): void {
       const active = await store().createOverride(newOverride("acme", 2, approved(2)), meta(2, "req-1"));
       await store().transitionOverride(pending.value.overrideId, "PENDING", approved(3), meta(3, "app-1"), "confirmed by phone");
       await store().transitionOverride(active.value.overrideId, "ACTIVE", { status: "EXPIRED" }, meta(4, "sweeper"));
-      await store().addOverrideUsage([{ overrideId: pending.value.overrideId, count: 2, lastUsedAt: T0 + 5 }], meta(5));
+      await store().addOverrideUsage([{ overrideId: pending.value.overrideId, count: 2, lastUsedAt: T0 + 5 }]);
       const entries = await audit.readAuditEntries(1, 100, 100);
       expect(entries.map((e) => [e.kind, e.subjectId, e.tenantId, e.actor, e.occurredAt])).toEqual([
         ["OVERRIDE_REQUESTED", pending.value.overrideId, "acme", "req-1", T0 + 1],
@@ -126,27 +126,44 @@ export function overrideContract(current: () => PolicyStoreFixture): void {
 
     it("adds usage from several flushes, keeps the latest use, and leaves status changes alone", async () => {
       const { value } = await store().createOverride(newOverride("acme", 1, approved(1)), meta(1));
-      const first = await store().addOverrideUsage(
-        [
-          { overrideId: value.overrideId, count: 3, lastUsedAt: T0 + 50 },
-          { overrideId: "ovr_unknown", count: 9, lastUsedAt: T0 + 60 },
-        ],
-        meta(2, "usage"),
-      );
-      expect(first).toEqual({ value: 1, changeVersion: 2 });
-      await store().addOverrideUsage([{ overrideId: value.overrideId, count: 2, lastUsedAt: T0 + 40 }], meta(3, "usage"));
+      const first = await store().addOverrideUsage([
+        { overrideId: value.overrideId, count: 3, lastUsedAt: T0 + 50 },
+        { overrideId: "ovr_unknown", count: 9, lastUsedAt: T0 + 60 },
+      ]);
+      expect(first).toBe(1);
+      await store().addOverrideUsage([{ overrideId: value.overrideId, count: 2, lastUsedAt: T0 + 40 }]);
       expect(await store().getOverride(value.overrideId)).toMatchObject({ usageCount: 5, lastUsedAt: T0 + 50 });
       const revoked = await store().transitionOverride(value.overrideId, "ACTIVE", { status: "REVOKED", revokedBy: "x", revokedAt: T0 + 4, revokeReason: "done" }, meta(4));
       expect(revoked.value).toMatchObject({ usageCount: 5, lastUsedAt: T0 + 50 });
       // Uses counted before the revocation still count.
-      await store().addOverrideUsage([{ overrideId: value.overrideId, count: 1, lastUsedAt: T0 + 70 }], meta(5, "usage"));
+      await store().addOverrideUsage([{ overrideId: value.overrideId, count: 1, lastUsedAt: T0 + 70 }]);
       expect(await store().getOverride(value.overrideId)).toMatchObject({ status: "REVOKED", usageCount: 6, lastUsedAt: T0 + 70 });
-      expect((await store().loadChangesSince(4))?.changes).toEqual([{ version: 5, kind: "override", ids: [value.overrideId], committedAt: T0 + 5 }]);
+    });
+
+    it("adds usage without a change: no counter bump, no change-log row, nothing to publish", async () => {
+      const { value, changeVersion } = await store().createOverride(newOverride("acme", 1, approved(1)), meta(1));
+      const outbox = await store().unpublishedChanges(10);
+      expect(await store().addOverrideUsage([{ overrideId: value.overrideId, count: 4, lastUsedAt: T0 + 9 }])).toBe(1);
+      expect((await store().loadSnapshotData()).changeVersion).toBe(changeVersion);
+      expect((await store().loadChangesSince(changeVersion))?.changes).toEqual([]);
+      expect(await store().unpublishedChanges(10)).toEqual(outbox);
+      expect(await store().getOverride(value.overrideId)).toMatchObject({ usageCount: 4, lastUsedAt: T0 + 9 });
+    });
+
+    it("adds the usage of concurrent flushes (two stores on one database) without losing any", async () => {
+      const { value } = await store().createOverride(newOverride("acme", 1, approved(1)), meta(1));
+      const other = await current().reopen();
+      await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          (i % 2 ? other : store()).addOverrideUsage([{ overrideId: value.overrideId, count: i + 1, lastUsedAt: T0 + 10 * i }]),
+        ),
+      );
+      expect(await store().getOverride(value.overrideId)).toMatchObject({ usageCount: 21, lastUsedAt: T0 + 50 });
     });
 
     it("writes nothing for usage of unknown overrides only, or no usage at all", async () => {
-      expect(await store().addOverrideUsage([{ overrideId: "ovr_unknown", count: 1, lastUsedAt: T0 }], meta(1))).toBeUndefined();
-      expect(await store().addOverrideUsage([], meta(1))).toBeUndefined();
+      expect(await store().addOverrideUsage([{ overrideId: "ovr_unknown", count: 1, lastUsedAt: T0 }])).toBe(0);
+      expect(await store().addOverrideUsage([])).toBe(0);
       expect((await store().loadSnapshotData()).changeVersion).toBe(0);
     });
 

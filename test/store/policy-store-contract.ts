@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { verifyAuditChain } from "../../src/audit/audit-chain-verifier.js";
 import { AlreadyExistsError, NotFoundError, VersionConflictError } from "../../src/domain/errors.js";
-import type { PolicyStore } from "../../src/store/policy-store.js";
+import type { AuditStore } from "../../src/store/audit-store.js";
+import type { PolicyStore, PolicyWriteCheck, PolicyWriteState } from "../../src/store/policy-store.js";
 import { changeLogContract } from "./change-log-contract.js";
 import { listingContract } from "./listing-contract.js";
 import { overrideContract } from "./override-contract.js";
@@ -223,6 +225,112 @@ export function policyStoreContract(name: string, makeStore: () => Promise<Polic
         expect(await store.unpublishedChanges(100)).toEqual(outbox);
         expect((await store.loadChangesSince(before.changeVersion))?.changes).toEqual([]);
         expect(await store.getPolicy(value.policyId, 2)).toBeUndefined();
+      });
+    });
+
+    it("stores quotes, backslashes, newlines and non-ASCII text as given, and chains their audit entries intact", async () => {
+      const awkward = `o'brien\\dpo "x" \\' \\\\n\n\t€ 日本 😀 ?? $1 :x`;
+      const ids = { tenant: `t'\\1`, learner: `l"\\'` };
+      const over = { emergencyContact: awkward, inferenceProviders: [awkward, "\\"], allowedRegions: ["a'b"] };
+      const { value: created } = await store.createPolicy(fields(ids.tenant, "", over), meta(1, `admin'\\`));
+      const { value: learner } = await store.createPolicy(fields(ids.tenant, ids.learner, over), { ...meta(2), requestId: `r'\\"` });
+      const { value: updated } = await store.updatePolicy(created.policyId, fields(ids.tenant, "", { ...over, emergencyContact: `${awkward}2` }), 1, meta(3));
+      await store.deletePolicy(learner.policyId, 1, meta(4));
+      expect(updated).toMatchObject({ ...over, emergencyContact: `${awkward}2`, tenantId: ids.tenant, createdBy: `admin'\\` });
+      expect(await store.getPolicy(created.policyId)).toEqual(updated);
+      expect(await store.getPolicy(created.policyId, 1)).toEqual(created);
+      expect(await store.getPolicy(learner.policyId, 1)).toEqual(learner);
+      const audit = store as PolicyStore & Partial<AuditStore>;
+      if (audit.readAuditEntries === undefined) return;
+      const entries = await audit.readAuditEntries(1, 100, 100);
+      expect(entries.map((e) => e.kind)).toEqual(["POLICY_CREATED", "POLICY_CREATED", "POLICY_UPDATED", "POLICY_DELETED"]);
+      expect(entries[1]?.requestId).toBe(`r'\\"`);
+      expect(JSON.parse(entries[2]!.afterJson)).toMatchObject({ emergencyContact: `${awkward}2` });
+      expect(await verifyAuditChain(audit as PolicyStore & AuditStore, 0, 0)).toMatchObject({ valid: true, checked: 4 });
+    });
+
+    describe("write checks", () => {
+      const seen = () => {
+        const states: PolicyWriteState[] = [];
+        const check: PolicyWriteCheck = (state) => void states.push(state);
+        return { states, check };
+      };
+
+      it("shows a create the policy holding its slot and the tenant's own policy", async () => {
+        const { value: tenant } = await store.createPolicy(fields("acme"), meta(1));
+        const { value: learner } = await store.createPolicy(fields("acme", "s1"), meta(2));
+        const { states, check } = seen();
+        await store.createPolicy(fields("acme", "s2"), meta(3), check);
+        await store.createPolicy(fields("globex"), meta(4), check);
+        await expect(store.createPolicy(fields("acme", "s1"), meta(5), check)).rejects.toBeInstanceOf(AlreadyExistsError);
+        expect(states).toEqual([
+          { current: undefined, tenantPolicy: tenant, learnerPolicies: [] },
+          { current: undefined, tenantPolicy: undefined, learnerPolicies: [] },
+          { current: learner, tenantPolicy: tenant, learnerPolicies: [] },
+        ]);
+      });
+
+      it("shows an update or delete the policy, its tenant's policy, and every learner when it is the tenant's own", async () => {
+        const { value: tenant } = await store.createPolicy(fields("acme"), meta(1));
+        const { value: s2 } = await store.createPolicy(fields("acme", "s2"), meta(2));
+        const { value: s1 } = await store.createPolicy(fields("acme", "s1"), meta(3));
+        await store.createPolicy(fields("globex", "s1"), meta(4));
+        const { states, check } = seen();
+        const { value: tenant2 } = await store.updatePolicy(tenant.policyId, fields("acme"), 1, meta(5), check);
+        await store.updatePolicy(s1.policyId, fields("acme", "s1"), 1, meta(6), check);
+        await store.deletePolicy(s2.policyId, 1, meta(7), check);
+        await expect(store.updatePolicy("pol_unknown", fields("acme"), 1, meta(8), check)).rejects.toBeInstanceOf(NotFoundError);
+        await expect(store.deletePolicy("pol_unknown", 1, meta(8), check)).rejects.toBeInstanceOf(NotFoundError);
+        const none = { current: undefined, tenantPolicy: undefined, learnerPolicies: [] };
+        expect(states).toEqual([
+          { current: tenant, tenantPolicy: tenant, learnerPolicies: [s1, s2] }, // by learner id
+          { current: s1, tenantPolicy: tenant2, learnerPolicies: [] },
+          { current: s2, tenantPolicy: tenant2, learnerPolicies: [] },
+          none,
+          none,
+        ]);
+      });
+
+      it("writes nothing when the check refuses, and refuses before the store's own checks", async () => {
+        const { value } = await store.createPolicy(fields("acme"), meta(1));
+        const before = await store.loadSnapshotData();
+        const outbox = await store.unpublishedChanges(100);
+        const refused = new Error("refused by the check");
+        const refuse: PolicyWriteCheck = () => {
+          throw refused;
+        };
+        for (const attempt of [
+          () => store.createPolicy(fields("acme", "s1"), meta(2), refuse),
+          () => store.createPolicy(fields("acme"), meta(2), refuse), // would be ALREADY_EXISTS
+          () => store.updatePolicy(value.policyId, fields("acme", "", FULL), 1, meta(2), refuse),
+          () => store.updatePolicy(value.policyId, fields("acme"), 9, meta(2), refuse), // would be a version conflict
+          () => store.updatePolicy("pol_unknown", fields("acme"), 1, meta(2), refuse), // would be NOT_FOUND
+          () => store.deletePolicy(value.policyId, 1, meta(2), refuse),
+        ]) {
+          expect(await attempt().catch((e: unknown) => e)).toBe(refused);
+        }
+        expect(await store.loadSnapshotData()).toEqual(before);
+        expect(await store.unpublishedChanges(100)).toEqual(outbox);
+        expect(await store.getPolicy(value.policyId, 2)).toBeUndefined();
+        // The store still works: nothing was left locked or half-open.
+        expect((await store.updatePolicy(value.policyId, fields("acme"), 1, meta(3))).changeVersion).toBe(before.changeVersion + 1);
+      });
+
+      it("checks against the state the write commits on, whatever commits concurrently (two stores)", async () => {
+        const { value: tenant } = await store.createPolicy(fields("acme"), meta(1));
+        const other = await fixture.reopen();
+        const tenantSaw: PolicyWriteState[] = [];
+        const learnerSaw: PolicyWriteState[] = [];
+        const [update, create] = await Promise.all([
+          store.updatePolicy(tenant.policyId, fields("acme", "", FULL), 1, meta(2), (s) => void tenantSaw.push(s)),
+          other.createPolicy(fields("acme", "s1"), meta(3), (s) => void learnerSaw.push(s)),
+        ]);
+        // Whichever committed second saw the first one's result, never the state from before it.
+        if (update.changeVersion > create.changeVersion) {
+          expect(tenantSaw.at(-1)?.learnerPolicies).toEqual([create.value]);
+        } else {
+          expect(learnerSaw.at(-1)?.tenantPolicy).toEqual(update.value);
+        }
       });
     });
 

@@ -45,9 +45,32 @@ export async function appendToChain(
 ): Promise<AuditEntry[]> {
   if (contents.length === 0) return [];
   const head = await lockChainHead(tx, dialect);
-  const { entries, canonical } = chainWithCanonical(head, contents);
+  const { entries, batches } = chainBatches(head, contents);
   const knex = tx.getTransactionContext<Knex.Transaction>();
   if (knex === undefined) throw new Error("appendToChain must run inside a transaction");
+  for (const { rows, violations } of batches) {
+    if (dialect === "postgresql") {
+      await knex.raw(pgChainInsert(violations, "?"), [rows]);
+    } else {
+      await knex.raw(SQLITE_INSERT, [rows]);
+      if (violations) await knex.raw(SQLITE_INSERT_VIOLATIONS, [rows]);
+    }
+  }
+  const last = entries[entries.length - 1]!;
+  await tx.nativeUpdate(AuditChainHeadSchema, { id: AUDIT_CHAIN_HEAD_ID }, { seq: last.seq, hash: last.hash });
+  return entries;
+}
+
+/** One INSERT's worth of chained entries: the JSON parameter of the insert statements, and whether any has violations. */
+export interface ChainBatch {
+  readonly rows: string;
+  readonly violations: boolean;
+}
+
+/** Chains `contents` onto `head` and packs the entries into the JSON parameters of the insert statements. */
+export function chainBatches(head: ChainHead, contents: readonly AuditEntryContent[]): { entries: AuditEntry[]; batches: ChainBatch[] } {
+  const { entries, canonical } = chainWithCanonical(head, contents);
+  const batches: ChainBatch[] = [];
   for (let i = 0; i < entries.length; i += INSERT_CHUNK) {
     const chunk = entries.slice(i, i + INSERT_CHUNK);
     // [hash, hash version, ...canonical array]: the row is the very text the hash covers, not a second serialization.
@@ -57,17 +80,19 @@ export async function appendToChain(
       rows += `${k === 0 ? "" : ","}["${entry.hash}",${entry.hashVersion},${canonical[i + k]!.slice(1)}`;
     }
     rows += "]";
-    const violations = chunk.some((entry) => entry.violations.length > 0);
-    if (dialect === "postgresql") {
-      await knex.raw(violations ? PG_INSERT_WITH_VIOLATIONS : PG_INSERT, [rows]);
-    } else {
-      await knex.raw(SQLITE_INSERT, [rows]);
-      if (violations) await knex.raw(SQLITE_INSERT_VIOLATIONS, [rows]);
-    }
+    batches.push({ rows, violations: chunk.some((entry) => entry.violations.length > 0) });
   }
-  const last = entries[entries.length - 1]!;
-  await tx.nativeUpdate(AuditChainHeadSchema, { id: AUDIT_CHAIN_HEAD_ID }, { seq: last.seq, hash: last.hash });
-  return entries;
+  return { entries, batches };
+}
+
+/**
+ * The Postgres statement inserting one ChainBatch; `param` is where its JSON goes: a placeholder, or an escaped
+ * literal when the statement travels with others in one round trip (which takes no parameters).
+ */
+export function pgChainInsert(violations: boolean, param: string): string {
+  const rowsCte = `with r as (select e from json_array_elements(${param}::json) as e)`;
+  // A data-modifying CTE runs once whether or not it is referenced: one statement, one parse of the parameter.
+  return violations ? `${rowsCte}, i as (${PG_ENTRIES}) ${PG_VIOLATIONS}` : `${rowsCte} ${PG_ENTRIES}`;
 }
 
 // The inserts take one bound parameter, a JSON array of [hash, hash version, ...canonical v1 array] rows, and the
@@ -103,21 +128,18 @@ const pgEntry = ([, source, type]: (typeof ENTRY_COLUMNS)[number]) =>
   type === "jsonb" ? `(r.e->${at(source)})::jsonb` : `(r.e->>${at(source)})::${type}`;
 const pgViolation = ([, source, type]: (typeof VIOLATION_COLUMNS)[number]) =>
   source === "idx" ? "(x.n - 1)::int" : type === "pair" ? `x.p->>${source}` : `(r.e->>${at(source)})::${type}`;
-const PG_ROWS = "with r as (select e from json_array_elements(?::json) as e)";
 const PG_ENTRIES = `insert into "audit_entry" (${names(ENTRY_COLUMNS)}) select ${ENTRY_COLUMNS.map(pgEntry).join(", ")} from r`;
-const PG_INSERT = `${PG_ROWS} ${PG_ENTRIES}`;
-// A data-modifying CTE runs once whether or not it is referenced: one statement, one parse of the parameter.
-const PG_INSERT_WITH_VIOLATIONS =
-  `${PG_ROWS}, i as (${PG_ENTRIES}) insert into "audit_violation" (${names(VIOLATION_COLUMNS)}) ` +
+const PG_VIOLATIONS =
+  `insert into "audit_violation" (${names(VIOLATION_COLUMNS)}) ` +
   `select ${VIOLATION_COLUMNS.map(pgViolation).join(", ")} from r cross join lateral json_array_elements(r.e->${at(26)}) with ordinality as x(p, n)`;
 
 const sqliteEntry = ([, source, type]: (typeof ENTRY_COLUMNS)[number]) => `value${type === "jsonb" ? "->" : "->>"}${at(source)}`;
 const sqliteViolation = ([, source, type]: (typeof VIOLATION_COLUMNS)[number]) =>
   source === "idx" ? "v.key" : type === "pair" ? `v.value->>${source}` : `e.value->>${at(source)}`;
-const SQLITE_INSERT = `insert into "audit_entry" (${names(ENTRY_COLUMNS)}) select ${ENTRY_COLUMNS.map(sqliteEntry).join(", ")} from json_each(?)`;
+const SQLITE_INSERT = `insert into "audit_entry" (${names(ENTRY_COLUMNS)}) select ${ENTRY_COLUMNS.map(sqliteEntry).join(", ")} from jsonb_each(?)`;
 const SQLITE_INSERT_VIOLATIONS =
   `insert into "audit_violation" (${names(VIOLATION_COLUMNS)}) select ${VIOLATION_COLUMNS.map(sqliteViolation).join(", ")} ` +
-  `from json_each(?) as e, json_each(e.value, '$[${at(26)}]') as v`;
+  `from jsonb_each(?) as e, jsonb_each(e.value, '$[${at(26)}]') as v`;
 
 /** A row as an entry (arrays copied, numbers as numbers whatever the driver returned). */
 export function rowToEntry(r: AuditEntryRow): AuditEntry {

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import { UniqueConstraintViolationException, type EntityManager, type FilterQuery } from "@mikro-orm/core";
 import { adminContent } from "../../audit/audit-content.js";
 import { policyEvent, regionStatusEvent } from "../../audit/admin-events.js";
@@ -25,11 +24,14 @@ import type {
   Committed,
   ListPoliciesQuery,
   PolicyStore,
+  PolicyWriteCheck,
+  PolicyWriteState,
   RegionStatusRecord,
   SnapshotData,
   WriteMeta,
 } from "../policy-store.js";
 import { regionStatusRowToRecord } from "../region-status-mapping.js";
+import { retryTransient } from "../retry-transient.js";
 import type { AuditStore } from "../audit-store.js";
 import { appendToChain } from "./audit-chain.js";
 import { createMikroOrmAuditStore } from "./mikro-orm-audit-store.js";
@@ -38,12 +40,6 @@ import { appendChange, markRowsPublished, readChangesSince, readUnpublished } fr
 import { activeOverrides, addUsageRows, findOverride, insertOverride, listOverrideRows, transitionOverrideRow } from "./override-rows.js";
 import type { MikroOrmStoreDriver, OpenDatabase } from "./mikro-orm-store-driver.js";
 import { alreadyExists, messageOf, versionConflict } from "./store-errors.js";
-
-/** Thrown inside a write transaction to roll it back when it turns out to change nothing. */
-const NOTHING_WRITTEN = new Error("nothing to write");
-
-/** How long a transaction keeps being retried while it fails transiently (another process holds SQLite's lock). */
-const TRANSIENT_RETRY_MS = 5_000;
 
 /** What a write changed, for its change-log row. */
 interface Written<T> {
@@ -66,18 +62,7 @@ export function createMikroOrmPolicyStore(driver: MikroOrmStoreDriver): PolicySt
     return db.em.fork();
   }
 
-  /** Runs `run` again while it fails transiently; each attempt is a whole transaction, rolled back on failure. */
-  async function retrying<T>(run: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + TRANSIENT_RETRY_MS;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await run();
-      } catch (err) {
-        if (!driver.isTransient(err) || Date.now() >= deadline) throw driver.toStoreError(err);
-        await sleep(Math.random() * Math.min(200, 10 * 2 ** attempt)); // jitter, so waiting writers spread out
-      }
-    }
-  }
+  const retrying = <T>(run: () => Promise<T>): Promise<T> => retryTransient(run, driver);
 
   async function write<T>(kind: ChangeKind, meta: WriteMeta, work: (tx: EntityManager) => Promise<Written<T>>) {
     return retrying(() =>
@@ -112,12 +97,41 @@ export function createMikroOrmPolicyStore(driver: MikroOrmStoreDriver): PolicySt
     );
   }
 
-  /** Loads the current row and checks the caller's expected version. */
-  async function currentForWrite(tx: EntityManager, policyId: string, expectedVersion: number): Promise<PolicyRecord> {
+  /**
+   * Loads the current row of an update or delete, runs the caller's check on the state around it, then checks the
+   * expected version. Inside the write transaction, after the counter bump: no other write can change what it read.
+   */
+  async function currentForWrite(
+    tx: EntityManager,
+    policyId: string,
+    expectedVersion: number,
+    check: PolicyWriteCheck | undefined,
+  ): Promise<PolicyRecord> {
     const record = await tx.findOne(PolicyRecordSchema, { policyId });
+    if (check !== undefined) check(await writeState(tx, record, record?.tenantId, record?.learnerId === ""));
     if (!record) throw new NotFoundError(`policy ${policyId} not found`);
     if (record.version !== expectedVersion) throw versionConflict(policyId, expectedVersion, record.version);
     return record;
+  }
+
+  /** The state a check sees (PolicyWriteState): `current`, its tenant's policy, and its learners when asked. */
+  async function writeState(
+    tx: EntityManager,
+    current: PolicyRecord | null,
+    tenantId: string | undefined,
+    withLearners: boolean,
+  ): Promise<PolicyWriteState> {
+    if (tenantId === undefined) return { current: undefined, tenantPolicy: undefined, learnerPolicies: [] };
+    const tenantRecord =
+      current?.learnerId === "" ? current : await tx.findOne(PolicyRecordSchema, { tenantId, learnerId: "" });
+    const learners = withLearners
+      ? await tx.find(PolicyRecordSchema, { tenantId, learnerId: { $ne: "" } }, { orderBy: { learnerId: "asc" } })
+      : [];
+    return {
+      current: current ? policyRecordToStored(current) : undefined,
+      tenantPolicy: tenantRecord ? policyRecordToStored(tenantRecord) : undefined,
+      learnerPolicies: learners.map(policyRecordToStored),
+    };
   }
 
   return {
@@ -160,11 +174,12 @@ export function createMikroOrmPolicyStore(driver: MikroOrmStoreDriver): PolicySt
       });
     },
 
-    async createPolicy(fields: PolicyFields, meta: WriteMeta): Promise<Committed<StoredPolicy>> {
+    async createPolicy(fields: PolicyFields, meta: WriteMeta, check?: PolicyWriteCheck): Promise<Committed<StoredPolicy>> {
       try {
         return await write("policy", meta, async (tx) => {
           const { tenantId, learnerId } = fields;
           const existing = await tx.findOne(PolicyRecordSchema, { tenantId, learnerId });
+          if (check !== undefined) check(await writeState(tx, existing, tenantId, false));
           if (existing) throw alreadyExists(existing);
           const record: PolicyRecord = {
             ...policyFieldsToColumns(fields),
@@ -221,9 +236,9 @@ export function createMikroOrmPolicyStore(driver: MikroOrmStoreDriver): PolicySt
       return records.map(policyRecordToStored);
     },
 
-    async updatePolicy(policyId, fields, expectedVersion, meta): Promise<Committed<StoredPolicy>> {
+    async updatePolicy(policyId, fields, expectedVersion, meta, check): Promise<Committed<StoredPolicy>> {
       return write("policy", meta, async (tx) => {
-        const current = await currentForWrite(tx, policyId, expectedVersion);
+        const current = await currentForWrite(tx, policyId, expectedVersion, check);
         // Tenant and learner identify the policy and never change; the service layer rejects attempts.
         const columns = { ...policyFieldsToColumns(fields), tenantId: current.tenantId, learnerId: current.learnerId };
         const changes = { ...columns, version: expectedVersion + 1, updatedAt: meta.now, updatedBy: meta.actor };
@@ -237,9 +252,9 @@ export function createMikroOrmPolicyStore(driver: MikroOrmStoreDriver): PolicySt
       });
     },
 
-    async deletePolicy(policyId, expectedVersion, meta): Promise<Committed<StoredPolicy>> {
+    async deletePolicy(policyId, expectedVersion, meta, check): Promise<Committed<StoredPolicy>> {
       return write("policy", meta, async (tx) => {
-        const current = await currentForWrite(tx, policyId, expectedVersion);
+        const current = await currentForWrite(tx, policyId, expectedVersion, check);
         const deleted = await tx.nativeDelete(PolicyRecordSchema, { policyId, version: expectedVersion });
         if (deleted !== 1) throw versionConflict(policyId, expectedVersion, current.version);
         const last = policyRecordToStored(current);
@@ -279,19 +294,10 @@ export function createMikroOrmPolicyStore(driver: MikroOrmStoreDriver): PolicySt
       return write("override", meta, (tx) => transitionOverrideRow(tx, overrideId, expected, change, meta, note));
     },
 
-    async addOverrideUsage(usage, meta) {
-      if (!usage.some((u) => u.count > 0)) return undefined;
-      // Nothing to record when no override named exists: the transaction is rolled back, leaving no change row.
-      try {
-        return await write("override", meta, async (tx) => {
-          const written = await addUsageRows(tx, usage);
-          if (written.ids.length === 0) throw NOTHING_WRITTEN;
-          return written;
-        });
-      } catch (err) {
-        if (err === NOTHING_WRITTEN) return undefined;
-        throw err;
-      }
+    async addOverrideUsage(usage) {
+      if (!usage.some((u) => u.count > 0)) return 0;
+      // No counter bump and no change row: see PolicyStore.addOverrideUsage.
+      return retrying(() => fork().transactional((tx) => addUsageRows(tx, usage)));
     },
 
     async loadChangesSince(since: number): Promise<ChangesSince | undefined> {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { EntityManager, FilterQuery } from "@mikro-orm/core";
+import { raw, type EntityManager, type FilterQuery } from "@mikro-orm/core";
 import { overrideEvent, type OverrideEventKind } from "../../audit/admin-events.js";
 import type { AdminAuditRecord } from "../../audit/audit-record.js";
 import type { EmergencyOverride, OverrideStatus } from "../../domain/emergency-override.js";
@@ -73,7 +73,12 @@ export async function transitionOverrideRow(
   return { value: after, ids: [overrideId], events: [overrideEvent(kind, after, before, recorded, meta)] };
 }
 
-export async function addUsageRows(tx: EntityManager, usage: readonly OverrideUsage[]): Promise<OverrideWrite<number>> {
+/**
+ * Adds counted uses in the caller's transaction; resolves with the number of overrides updated (unknown ids are
+ * skipped). Each UPDATE adds to the stored values in SQL, so concurrent flushes of several replicas add up without
+ * serialising on the change counter.
+ */
+export async function addUsageRows(tx: EntityManager, usage: readonly OverrideUsage[]): Promise<number> {
   const merged = new Map<string, { count: number; lastUsedAt: number }>();
   for (const u of usage) {
     if (u.count <= 0) continue;
@@ -83,21 +88,20 @@ export async function addUsageRows(tx: EntityManager, usage: readonly OverrideUs
       lastUsedAt: Math.max(seen?.lastUsedAt ?? 0, u.lastUsedAt),
     });
   }
-  const ids: string[] = [];
-  if (merged.size === 0) return { value: 0, ids, events: [] };
-  const rows = await tx.find(EmergencyOverrideRowSchema, { overrideId: { $in: [...merged.keys()] } }, { orderBy: { overrideId: "asc" } });
-  // Writers are serialised by the counter bump, so this read-then-write cannot lose another replica's counts.
-  for (const row of rows) {
-    const add = merged.get(row.overrideId)!;
-    await tx.nativeUpdate(
+  let updated = 0;
+  // In id order, so two flushes touching the same overrides lock their rows in the same order.
+  for (const [overrideId, add] of [...merged].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    updated += await tx.nativeUpdate(
       EmergencyOverrideRowSchema,
-      { overrideId: row.overrideId },
-      { usageCount: row.usageCount + add.count, lastUsedAt: Math.max(row.lastUsedAt ?? 0, add.lastUsedAt) },
+      { overrideId },
+      {
+        usageCount: raw('"usage_count" + ?', [add.count]),
+        lastUsedAt: raw('case when "last_used_at" is null or "last_used_at" < ? then ? else "last_used_at" end', [add.lastUsedAt, add.lastUsedAt]),
+      },
     );
-    ids.push(row.overrideId);
   }
   // Each decision an override allowed is already in the audit chain (OVERRIDE_USED, written with the decision).
-  return { value: ids.length, ids, events: [] };
+  return updated;
 }
 
 export async function findOverride(em: EntityManager, overrideId: string): Promise<EmergencyOverride | undefined> {

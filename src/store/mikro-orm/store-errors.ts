@@ -1,7 +1,7 @@
 import { AlreadyExistsError, VersionConflictError } from "../../domain/errors.js";
 import type { PolicyRecord } from "../entities/policy-record.js";
 
-export function alreadyExists(existing: PolicyRecord): AlreadyExistsError {
+export function alreadyExists(existing: Pick<PolicyRecord, "tenantId" | "learnerId" | "policyId">): AlreadyExistsError {
   return new AlreadyExistsError(
     existing.learnerId === ""
       ? `tenant ${existing.tenantId} already has a tenant policy ${existing.policyId}`

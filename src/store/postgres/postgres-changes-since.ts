@@ -2,11 +2,7 @@ import { overrideRowOfColumns, overrideRowToDomain } from "../emergency-override
 import type { ChangeKind, ChangesSince } from "../policy-store.js";
 import { regionStatusRowToRecord } from "../region-status-mapping.js";
 import { storedPolicyOfRow, regionStatusRowOf, type RegionStatusColumns } from "./postgres-rows.js";
-
-/** What runs one statement: a MikroORM connection. */
-export interface StatementRunner {
-  execute(sql: string, params: unknown[], method: "get"): Promise<unknown>;
-}
+import { runStatement, type RawConnectionPool } from "./raw-connection.js";
 
 /**
  * loadChangesSince in one statement, so one round trip: a replica runs it for every change it hears of, so it is
@@ -16,7 +12,7 @@ export interface StatementRunner {
  * the policies and regions they name, and the change counter.
  */
 const SQL = `
-with params as (select ?::bigint as since),
+with params as (select $1::bigint as since),
 state as (select change_version from store_state where id = 1),
 changes as (
   select version, kind, ids, committed_at from change_log
@@ -43,9 +39,11 @@ interface Row {
   overrides: Record<string, unknown>[];
 }
 
-export async function readPostgresChangesSince(runner: StatementRunner, since: number): Promise<ChangesSince | undefined> {
+export async function readPostgresChangesSince(pool: RawConnectionPool, since: number): Promise<ChangesSince | undefined> {
   if (!Number.isInteger(since) || since < 0) return undefined;
-  const row = (await runner.execute(SQL, [since], "get")) as Row;
+  // Prepared once per connection: every replica runs it for every change it hears of.
+  const result = await runStatement(pool, { name: "residency_changes_since_v1", text: SQL, values: [since] });
+  const row = result.rows[0] as unknown as Row;
   const changeVersion = Number(row.change_version);
   if (since > changeVersion) return undefined;
   const changes = row.changes.map((c) => ({

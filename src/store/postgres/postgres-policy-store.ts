@@ -10,6 +10,23 @@ import { isPostgresTransient, toPostgresStoreError } from "./postgres-store-erro
 import { parsePostgresUrl } from "./postgres-url.js";
 import { readPostgresChangesSince } from "./postgres-changes-since.js";
 import { readPostgresSnapshotData } from "./postgres-snapshot-read.js";
+import { createPostgresPolicyWrites } from "./postgres-policy-writes.js";
+import { runStatement, type RawConnection, type RawConnectionPool } from "./raw-connection.js";
+import { retryTransient } from "../retry-transient.js";
+
+/** knex's connection pool (its `client`, untyped in knex's typings): the raw paths borrow the ORM's connections. */
+interface KnexClient {
+  acquireConnection(): Promise<RawConnection>;
+  releaseConnection(connection: RawConnection): Promise<void>;
+}
+
+function knexClient(orm: PostgresOrm): KnexClient {
+  return orm.em.getConnection().getKnex().client as KnexClient;
+}
+
+/** Sets published_at on the rows that have none yet, so marking twice keeps the first time. */
+const MARK_PUBLISHED =
+  'update "change_log" set "published_at" = $1 where "version" = any($2::int[]) and "published_at" is null';
 
 export interface PostgresPolicyStoreOptions extends PostgresConnectionOptions {
   /** postgres://, postgresql:// or the seed's postgresql+asyncpg:// spelling; user and password may be in it. */
@@ -25,6 +42,10 @@ export interface PostgresPolicyStoreOptions extends PostgresConnectionOptions {
  * The production PolicyStore on PostgreSQL. The schema comes from the migrations in ./migrations. Snapshot and
  * change reads run in REPEATABLE READ transactions; writes in READ COMMITTED, serialised by the change counter's
  * row lock. Throws at once (an Error, not UnavailableError) when the URL is malformed.
+ *
+ * What is on the path of a change to every replica skips the ORM for node-postgres connections of its pool: policy
+ * writes in two round trips (postgres-policy-writes.ts), the change read and the outbox marks as one prepared
+ * statement each.
  */
 export function createPostgresPolicyStore(options: PostgresPolicyStoreOptions): PolicyStore & AuditStore {
   const target = parsePostgresUrl(options.url);
@@ -64,8 +85,18 @@ export function createPostgresPolicyStore(options: PostgresPolicyStoreOptions): 
       }
     },
   });
+  const pool: RawConnectionPool = {
+    async acquire() {
+      if (open === undefined) throw new UnavailableError(`policy store ${location} is not open`);
+      const client = knexClient(open);
+      const connection = await client.acquireConnection();
+      return { connection, release: () => void client.releaseConnection(connection) };
+    },
+  };
+  const errors = { isTransient: isPostgresTransient, toStoreError };
   return {
     ...store,
+    ...createPostgresPolicyWrites(pool, errors),
     async close() {
       open = undefined;
       await store.close();
@@ -83,10 +114,16 @@ export function createPostgresPolicyStore(options: PostgresPolicyStoreOptions): 
     async loadChangesSince(since) {
       if (open === undefined) throw new UnavailableError(`policy store ${location} is not open`);
       try {
-        return await readPostgresChangesSince(open.em.getConnection(), since);
+        return await readPostgresChangesSince(pool, since);
       } catch (err) {
         throw toStoreError(err);
       }
+    },
+    // One statement, so no transaction around it: one round trip instead of three.
+    async markPublished(versions) {
+      if (versions.length === 0) return;
+      const statement = { name: "residency_mark_published_v1", text: MARK_PUBLISHED, values: [Date.now(), [...new Set(versions)]] };
+      await retryTransient(() => runStatement(pool, statement), errors);
     },
   };
 }
