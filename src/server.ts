@@ -13,6 +13,7 @@ import { createDecisionResponder } from "./api/decision-responder.js";
 import { residencyHandlers } from "./api/residency-handlers.js";
 import { withUnimplementedStubs } from "./api/unimplemented-handlers.js";
 import { createAuditLog, type AuditLog } from "./audit/audit-log.js";
+import type { AuditSink } from "./audit/audit-sink.js";
 import { createThreadedAuditLog } from "./audit/threaded-audit-log.js";
 import { loadJwksFile } from "./auth/load-jwks-file.js";
 import { loadMtlsPrincipals, type CertificatePrincipals } from "./auth/load-mtls-principals.js";
@@ -71,6 +72,11 @@ export interface AppOptions {
   readonly clock?: () => number;
   /** Turns tracing on with this exporter (spans exported as they end), whatever the OTEL_* config says; for tests. */
   readonly spanExporter?: SpanExporter;
+  /**
+   * Benchmarks only (`npm run bench:audit` measures the service with decisions' audit off): where decisions' audit
+   * records go instead of the audit log. Not configurable: a deployed service always records every decision.
+   */
+  readonly decisionAuditSink?: AuditSink;
 }
 
 /** How long a write waits for this replica's snapshot to include it before answering anyway. */
@@ -157,7 +163,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     authMiddleware({ authenticate, logger }),
   ];
   const registrations = [
-    residencyHandlers({ snapshots, awaitVersion: replication.awaitVersion, respond: createDecisionResponder(clock, audit, overrideUsage), signer: createS3ObjectUrlSigner(config.s3Credentials) }),
+    residencyHandlers({ snapshots, awaitVersion: replication.awaitVersion, respond: createDecisionResponder(clock, options.decisionAuditSink ?? audit, overrideUsage), signer: createS3ObjectUrlSigner(config.s3Credentials) }),
     adminHandlers({ policies, regionStatus, overrides }),
     auditHandlers({ store: replication.auditStore, hub: audit.hub }),
   ].map((reg) => applyMiddleware(withUnimplementedStubs(reg), middleware));
