@@ -19,6 +19,7 @@ import {
   ResidencyService,
   ResolveAccessRequestSchema,
   ResolveAccessResponseSchema,
+  type ResolveAccessRequest,
 } from "../gen/residency/v1/residency_service_pb.js";
 import { ComplianceFramework, DataClassification, Operation } from "../gen/residency/v1/types_pb.js";
 import { loadConfig } from "../src/config.js";
@@ -31,6 +32,18 @@ export const RESOLVE_PATH = "/residency.v1.ResidencyService/ResolveAccess";
 export const CHECK_PATH = "/grpc.health.v1.Health/Check";
 const GRPC_HEADERS = ["content-type: application/grpc", "te: trailers"] as const;
 const TENANT_ID = "bench-edu";
+
+/** The ResolveAccess the benches send: allowed (learner student-42, READ, requested us-west) under the bench policy. */
+export function benchResolveRequest(tenantId: string): ResolveAccessRequest {
+  return create(ResolveAccessRequestSchema, {
+    tenantId,
+    learnerId: "student-42",
+    operation: Operation.READ,
+    resourceType: "document",
+    resourceId: "assignment-456",
+    requestedRegion: "us-west",
+  });
+}
 
 function bearer(token: string | undefined): Interceptor[] {
   if (token === undefined) return [];
@@ -191,14 +204,7 @@ export async function runGrpcBench(options: GrpcBenchOptions): Promise<GrpcBench
     });
     log(`tenant policy created through AdminService/CreatePolicy: ${created.policy?.policyId} (tenant ${TENANT_ID}, us-east, FERPA)`);
 
-    const request = create(ResolveAccessRequestSchema, {
-      tenantId: TENANT_ID,
-      learnerId: "student-42",
-      operation: Operation.READ,
-      resourceType: "document",
-      resourceId: "assignment-456",
-      requestedRegion: "us-west",
-    });
+    const request = benchResolveRequest(TENANT_ID);
     const resolveBody = grpcFrame(toBinary(ResolveAccessRequestSchema, request));
     const checkBody = grpcFrame(toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema, { service: "" })));
     const resolveFile = join(dir, "resolve-access.grpc");

@@ -4,17 +4,18 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { create, toBinary } from "@bufbuild/protobuf";
+import { toBinary } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { pino } from "pino";
 import { AdminService } from "../gen/residency/v1/admin_service_pb.js";
 import { ResolveAccessRequestSchema } from "../gen/residency/v1/residency_service_pb.js";
-import { ComplianceFramework, Operation } from "../gen/residency/v1/types_pb.js";
+import { ComplianceFramework } from "../gen/residency/v1/types_pb.js";
 import { noopAuditSink } from "../src/audit/audit-sink.js";
 import { loadConfig } from "../src/config.js";
 import { createApp, type App } from "../src/server.js";
 import { BENCH_SECRET_KEY, benchTokens } from "./auth.js";
+import { benchResolveRequest } from "./grpc-bench.js";
 import { grpcFrame } from "./grpc-frames.js";
 import { h2loadVersion, runH2load } from "./h2load.js";
 import { median } from "./stats.js";
@@ -56,15 +57,7 @@ export async function measureServiceAudit(options: { durationS: number; rounds: 
     const on = await start("on", true);
     const off = await start("off", false);
     const file = join(dir, "resolve-access.grpc");
-    const request = create(ResolveAccessRequestSchema, {
-      tenantId: TENANT_ID,
-      learnerId: "student-42",
-      operation: Operation.READ,
-      resourceType: "document",
-      resourceId: "assignment-456",
-      requestedRegion: "us-west",
-    });
-    await writeFile(file, grpcFrame(toBinary(ResolveAccessRequestSchema, request)));
+    await writeFile(file, grpcFrame(toBinary(ResolveAccessRequestSchema, benchResolveRequest(TENANT_ID))));
     const run = async (target: { url: string; headers: string[] }, clients: number, streams: number) => {
       const spec = { clients, streams, url: `${target.url}${RESOLVE_PATH}`, dataFile: file, headers: target.headers };
       await runH2load({ ...spec, durationS: 1 });
