@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { PolicyFields, StoredPolicy } from "../domain/policy.js";
 import type { AgeBand, DataClassification, Framework, Safeguard } from "../domain/vocabulary.js";
 import type { PolicyFieldColumns } from "./entities/policy-field-columns.js";
@@ -42,6 +43,19 @@ function columnsToFields(c: PolicyFieldColumns): PolicyFields {
     ageBand: (c.ageBand ?? undefined) as AgeBand | undefined,
     transferSafeguards: [...c.transferSafeguards] as Safeguard[],
     inferenceProviders: [...c.inferenceProviders],
+  };
+}
+
+/** The first version of a new policy: a fresh id, created and updated now by the writer. */
+export function newPolicyRecord(fields: PolicyFields, meta: { readonly now: number; readonly actor: string }): PolicyRecord {
+  return {
+    ...policyFieldsToColumns(fields),
+    policyId: `pol_${randomUUID().replaceAll("-", "")}`,
+    version: 1,
+    createdAt: meta.now,
+    createdBy: meta.actor,
+    updatedAt: meta.now,
+    updatedBy: meta.actor,
   };
 }
 

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { UniqueConstraintViolationException, type EntityManager, type FilterQuery } from "@mikro-orm/core";
 import { adminContent } from "../../audit/audit-content.js";
 import { policyEvent, regionStatusEvent } from "../../audit/admin-events.js";
@@ -12,6 +11,7 @@ import { RegionStatusRowSchema, type RegionStatusRow } from "../entities/region-
 import { STORE_STATE_ID, StoreStateSchema } from "../entities/store-state.js";
 import {
   liveVersionRow,
+  newPolicyRecord,
   policyFieldsToColumns,
   policyRecordToStored,
   policyVersionFromStored,
@@ -181,15 +181,7 @@ export function createMikroOrmPolicyStore(driver: MikroOrmStoreDriver): PolicySt
           const existing = await tx.findOne(PolicyRecordSchema, { tenantId, learnerId });
           if (check !== undefined) check(await writeState(tx, existing, tenantId, false));
           if (existing) throw alreadyExists(existing);
-          const record: PolicyRecord = {
-            ...policyFieldsToColumns(fields),
-            policyId: `pol_${randomUUID().replaceAll("-", "")}`,
-            version: 1,
-            createdAt: meta.now,
-            createdBy: meta.actor,
-            updatedAt: meta.now,
-            updatedBy: meta.actor,
-          };
+          const record = newPolicyRecord(fields, meta);
           await tx.insert(PolicyRecordSchema, record);
           const stored = policyRecordToStored(record);
           await tx.insert(PolicyVersionRecordSchema, liveVersionRow(stored));

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { adminContent } from "../../audit/audit-content.js";
 import { policyEvent } from "../../audit/admin-events.js";
@@ -7,7 +6,7 @@ import { NotFoundError, UnavailableError } from "../../domain/errors.js";
 import type { PolicyFields, StoredPolicy } from "../../domain/policy.js";
 import { chainBatches, pgChainInsert } from "../mikro-orm/audit-chain.js";
 import { alreadyExists, versionConflict } from "../mikro-orm/store-errors.js";
-import { policyFieldsToColumns, policyRecordToStored } from "../policy-record-mapping.js";
+import { newPolicyRecord, policyFieldsToColumns, policyRecordToStored } from "../policy-record-mapping.js";
 import type { Committed, PolicyStore, PolicyWriteCheck, PolicyWriteState, WriteMeta } from "../policy-store.js";
 import { retryTransient, type TransientErrors } from "../retry-transient.js";
 import { storedPolicyOfRow } from "./postgres-rows.js";
@@ -84,15 +83,7 @@ export function createPostgresPolicyWrites(pool: RawConnectionPool, errors: Tran
   return {
     async createPolicy(fields: PolicyFields, meta: WriteMeta, check?: PolicyWriteCheck): Promise<Committed<StoredPolicy>> {
       const { tenantId, learnerId } = fields;
-      const policy = policyRecordToStored({
-        ...policyFieldsToColumns(fields),
-        policyId: `pol_${randomUUID().replaceAll("-", "")}`,
-        version: 1,
-        createdAt: meta.now,
-        createdBy: meta.actor,
-        updatedAt: meta.now,
-        updatedBy: meta.actor,
-      });
+      const policy = policyRecordToStored(newPolicyRecord(fields, meta));
       return transaction(async (connection) => {
         const opened = await begin(
           connection,
