@@ -215,8 +215,10 @@ function withPerCallFields(segments: readonly Uint8Array[], r: ResponseInit): Ui
 
 // Answers are carved from a slab: Buffer.allocUnsafe's 8 KiB pool is refilled every ~18 answers of this
 // size, which made the allocation a quarter of the encoding's cost. Each answer is its own range, never
-// reused, so a listener may keep it as long as it likes.
-const SLAB_BYTES = 256 * 1024;
+// reused, so a listener may keep it as long as it likes. 64 KiB stays under malloc's mmap threshold, so a
+// new slab reuses memory a collected one freed; 256 KiB slabs were fresh mappings, and the page faults on
+// their first writes (about 11 µs a page on the VMs here) cost more than the encoding.
+const SLAB_BYTES = 64 * 1024;
 let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
 let slabUsed = 0;
 
