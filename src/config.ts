@@ -116,6 +116,12 @@ export interface AuditConfig {
    * event loop that answers decisions; false writes on the main thread. @default true
    */
   readonly writerThread: boolean;
+  /**
+   * AUDIT_WRITER_NICE: the writer thread's CPU priority (nice, 0–19, Linux). Above 0, a decision's thread (and
+   * anything else at normal priority) runs before it on a busy machine, and the writer catches up when a core is
+   * idle; the queue bound (AUDIT_QUEUE_MAX, then shedding) still holds if it cannot. @default 10
+   */
+  readonly writerNice: number;
 }
 
 /** Emergency overrides (issue #5): how long they may last, who must approve, and the background work around them. */
@@ -240,6 +246,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       batchSize: int("AUDIT_BATCH_SIZE", 500, 1, 10_000),
       flushIntervalMs: int("AUDIT_FLUSH_MS", 100, 1, 60_000),
       writerThread: bool("AUDIT_WRITER_THREAD", true),
+      writerNice: int("AUDIT_WRITER_NICE", 10, 0, 19),
     },
     emergency: {
       maxHours: int("EMERGENCY_MAX_HOURS", 72, 1, 720),

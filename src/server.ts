@@ -125,6 +125,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         target: { databaseUrl: config.databaseUrl, dataDir: config.dataDir },
         store: replication.auditStore,
         settings: config.audit,
+        threadNice: config.audit.writerNice,
         metrics,
         logger,
       })

@@ -14,6 +14,8 @@ export interface AuditThreadInit {
   readonly ring: SharedArrayBuffer;
   readonly settings: AuditSettings;
   readonly retryIntervalMs: number | undefined;
+  /** The thread's nice value (thread-priority.ts). */
+  readonly nice: number;
 }
 
 /** Main thread → writer thread. */

@@ -4,6 +4,8 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { selectPolicyStore } from "../replication/select-policy-store.js";
 import type { AuditStore } from "../store/audit-store.js";
+import { openSqliteAuditAppender } from "../store/sqlite/sqlite-audit-appender.js";
+import { sqliteFilePath } from "../store/sqlite/sqlite-policy-store.js";
 import type { AuditLogger } from "./audit-logger.js";
 import { createAuditQueue } from "./audit-queue.js";
 import { decodeAuditRecord } from "./audit-record-codec.js";
@@ -11,6 +13,7 @@ import { auditRingReader } from "./audit-ring.js";
 import { createAuditSpool } from "./audit-spool.js";
 import type { AuditThreadInit, FromAuditThread, ToAuditThread } from "./audit-thread-protocol.js";
 import { createAuditWriter } from "./audit-writer.js";
+import { setThisThreadNice } from "./thread-priority.js";
 
 const port = parentPort;
 if (port === null) throw new Error("audit-writer-thread.ts runs as a worker thread (threaded-audit-log.ts starts it)");
@@ -36,21 +39,30 @@ const logger: AuditLogger = {
 };
 
 const { settings } = init;
-const store = selectPolicyStore({ databaseUrl: init.target.databaseUrl, dataDir: init.target.dataDir, runMigrations: false }).store;
-let opened: Promise<void> | undefined;
-let isOpen = false;
+
+/** Where the thread appends: the store itself on Postgres; on SQLite, a connection of its own without the ORM. */
+type Appender = Pick<AuditStore, "appendAudit"> & { close(): Promise<void> };
+
+async function openAppender(): Promise<Appender> {
+  const { dataDir, databaseUrl } = init.target;
+  const { store, kind } = selectPolicyStore({ databaseUrl, dataDir, runMigrations: false });
+  await store.open();
+  if (kind === "postgresql") return store;
+  // Opening the store created the file, its schema and the chain head; the appender needs all three.
+  await store.close();
+  const appender = openSqliteAuditAppender(sqliteFilePath({ dataDir }));
+  return { appendAudit: (contents, spool) => appender.appendAudit(contents, spool), close: async () => appender.close() };
+}
+
+let appender: Promise<Appender> | undefined;
 /** Opened on first use and again after a failed open: the database may be down when the thread starts. */
 const appendOnly: Pick<AuditStore, "appendAudit"> = {
   async appendAudit(contents, spool) {
-    opened ??= store.open().then(
-      () => void (isOpen = true),
-      (err: unknown) => {
-        opened = undefined;
-        throw err;
-      },
-    );
-    await opened;
-    return store.appendAudit(contents, spool);
+    appender ??= openAppender().catch((err: unknown) => {
+      appender = undefined;
+      throw err;
+    });
+    return (await appender).appendAudit(contents, spool);
   },
 };
 
@@ -118,7 +130,8 @@ port.on("message", (message: ToAuditThread) => {
       void (async () => {
         await writer.close();
         await spool.close();
-        if (isOpen) await store.close().catch((err: unknown) => logger.warn({ err }, "audit writer thread: closing the database failed"));
+        const opened = await appender?.catch(() => undefined);
+        await opened?.close().catch((err: unknown) => logger.warn({ err }, "audit writer thread: closing the database failed"));
         send({ type: "closed", id: message.id });
       })();
       return;
@@ -128,6 +141,10 @@ port.on("message", (message: ToAuditThread) => {
 /** How often the ring is read; the writer still batches by AUDIT_BATCH_SIZE and AUDIT_FLUSH_MS. */
 const RING_POLL_MS = 5;
 let poll: NodeJS.Timeout | undefined;
+
+// Decisions first: on a busy machine the writer runs when a core is free, and catches up from the ring.
+const notNiced = setThisThreadNice(init.nice);
+if (notNiced !== undefined) logger.warn({ nice: init.nice, reason: notNiced }, "audit writer thread runs at normal priority: AUDIT_WRITER_NICE not applied");
 
 try {
   await spool.open();

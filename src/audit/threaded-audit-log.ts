@@ -21,6 +21,8 @@ export interface ThreadedAuditLogOptions {
   readonly logger: AuditLogger;
   /** After a failed database write, how long to spool before trying again; also the restart delay of the thread. @default 1000 */
   readonly retryIntervalMs?: number;
+  /** The writer thread's nice value: 0 for the process's priority, up to 19 (AUDIT_WRITER_NICE). @default 0 */
+  readonly threadNice?: number;
   /** How often the live stream polls the chain while someone listens. @default 250 */
   readonly streamPollMs?: number;
 }
@@ -44,7 +46,7 @@ export function createThreadedAuditLog(options: ThreadedAuditLogOptions): Thread
   const reportShed = createShedReporter(settings.queueMax, () => metrics.countAuditShed(), logger);
   const shared = createAuditRingBuffer(ringBytesFor(settings.queueMax));
   const ring = auditRingWriter(shared);
-  const init: AuditThreadInit = { target: options.target, ring: shared, settings, retryIntervalMs: options.retryIntervalMs };
+  const init: AuditThreadInit = { target: options.target, ring: shared, settings, retryIntervalMs: options.retryIntervalMs, nice: options.threadNice ?? 0 };
 
   /** The running thread, once it is ready; undefined while one starts (posting then is a no-op, see spawn). */
   let worker: Worker | undefined;

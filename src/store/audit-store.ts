@@ -9,6 +9,14 @@ export interface SpoolPosition {
   readonly fromLine: number;
 }
 
+/**
+ * What is left of a replayed chunk once `done` lines of its segment are in the chain (an earlier attempt may have
+ * appended part of it), and the segment's progress to record with the append.
+ */
+export function spoolRemainder<T>(contents: readonly T[], spool: SpoolPosition, done: number): { todo: readonly T[]; lines: number } {
+  return { todo: contents.slice(Math.max(0, done - spool.fromLine)), lines: Math.max(done, spool.fromLine + contents.length) };
+}
+
 export interface AccessLogQuery {
   readonly tenantId: string;
   /** "" for every learner (and tenant-level decisions). */

@@ -2,22 +2,27 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createSqlitePolicyStore } from "../../src/store/sqlite/sqlite-policy-store.js";
+import { openSqliteAuditAppender } from "../../src/store/sqlite/sqlite-audit-appender.js";
+import { createSqlitePolicyStore, sqliteFilePath } from "../../src/store/sqlite/sqlite-policy-store.js";
 import { auditStoreContract, type AuditTestStore } from "./audit-store-contract.js";
 
 // better-sqlite3 ships no types here; these are the calls the tests need.
 type Database = { exec(sql: string): void; close(): void };
 const Database = createRequire(import.meta.url)("better-sqlite3") as new (path: string) => Database;
 
-auditStoreContract("SQLite", async () => {
+/** A store on a fresh file; with `rawAppends`, its appends go through the audit writer thread's appender instead. */
+async function sqliteFixture(rawAppends: boolean) {
   const dataDir = await mkdtemp(join(tmpdir(), "residency-audit-"));
   const file = join(dataDir, "residency.sqlite");
-  const opened: AuditTestStore[] = [];
-  const open = async () => {
+  const opened: { close(): unknown }[] = [];
+  const open = async (): Promise<AuditTestStore> => {
     const store = createSqlitePolicyStore({ dataDir });
     await store.open();
     opened.push(store);
-    return store;
+    if (!rawAppends) return store;
+    const appender = openSqliteAuditAppender(sqliteFilePath({ dataDir }));
+    opened.push(appender);
+    return { ...store, appendAudit: appender.appendAudit };
   };
   // Another connection on the file, as someone with access to it would use (WAL lets it run beside the store).
   const sql = async (statement: string) => {
@@ -43,4 +48,8 @@ auditStoreContract("SQLite", async () => {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
-});
+}
+
+auditStoreContract("SQLite", () => sqliteFixture(false));
+// The audit writer thread appends through better-sqlite3 directly: the same chain, the same rows.
+auditStoreContract("SQLite, through the writer thread's appender", () => sqliteFixture(true));

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -112,7 +112,7 @@ describe("threaded audit log (writer in a worker thread, SQLite)", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function setup(settings: { queueMax?: number; batchSize?: number; flushIntervalMs?: number } = {}) {
+  async function setup(settings: { queueMax?: number; batchSize?: number; flushIntervalMs?: number } = {}, threadNice = 0) {
     const store = createSqlitePolicyStore({ dataDir: dir });
     await store.open();
     stores.push(store);
@@ -135,11 +135,31 @@ describe("threaded audit log (writer in a worker thread, SQLite)", () => {
       settings: { spoolDir: join(dir, "audit-spool"), queueMax: 1000, batchSize: 100, flushIntervalMs: 60_000, ...settings },
       metrics,
       logger,
+      threadNice,
     });
     logs.push(log);
     await log.start();
     return { store, log, counted, lines };
   }
+
+  /** The nice value of each thread of this process (field 19 of /proc/self/task/<tid>/stat). */
+  async function threadNices(): Promise<number[]> {
+    const tids = await readdir("/proc/self/task");
+    const stats = await Promise.all(tids.map((tid) => readFile(`/proc/self/task/${tid}/stat`, "utf8").catch(() => "")));
+    // The command name (field 2) may hold spaces: count the fields after its closing parenthesis.
+    return stats.filter((s) => s !== "").map((s) => Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[16]));
+  }
+
+  it.runIf(process.platform === "linux")("runs the writer thread at the nice value it is given (AUDIT_WRITER_NICE), and only that thread", async () => {
+    const before = await threadNices();
+    expect(before).not.toContain(13);
+    const { log } = await setup({}, 13);
+    log.record(decision(1));
+    await log.flush(); // the thread has started and set its priority by now
+    const after = await threadNices();
+    expect(after.filter((nice) => nice === 13)).toHaveLength(1);
+    expect(after.filter((nice) => nice !== 13).every((nice) => nice === before[0])).toBe(true);
+  });
 
   it("appends what the decision path recorded, in order, hash-chained, and reports it", async () => {
     const { store, log, counted } = await setup();

@@ -136,8 +136,8 @@ const PG_VIOLATIONS =
 const sqliteEntry = ([, source, type]: (typeof ENTRY_COLUMNS)[number]) => `value${type === "jsonb" ? "->" : "->>"}${at(source)}`;
 const sqliteViolation = ([, source, type]: (typeof VIOLATION_COLUMNS)[number]) =>
   source === "idx" ? "v.key" : type === "pair" ? `v.value->>${source}` : `e.value->>${at(source)}`;
-const SQLITE_INSERT = `insert into "audit_entry" (${names(ENTRY_COLUMNS)}) select ${ENTRY_COLUMNS.map(sqliteEntry).join(", ")} from jsonb_each(?)`;
-const SQLITE_INSERT_VIOLATIONS =
+export const SQLITE_INSERT = `insert into "audit_entry" (${names(ENTRY_COLUMNS)}) select ${ENTRY_COLUMNS.map(sqliteEntry).join(", ")} from jsonb_each(?)`;
+export const SQLITE_INSERT_VIOLATIONS =
   `insert into "audit_violation" (${names(VIOLATION_COLUMNS)}) select ${VIOLATION_COLUMNS.map(sqliteViolation).join(", ")} ` +
   `from jsonb_each(?) as e, jsonb_each(e.value, '$[${at(26)}]') as v`;
 

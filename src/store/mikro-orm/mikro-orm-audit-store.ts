@@ -1,6 +1,6 @@
 import type { EntityManager, FilterQuery } from "@mikro-orm/core";
 import type { AuditEntry, StoredViolation } from "../../audit/audit-entry.js";
-import type { AccessLogQuery, AuditStore, ViolationQuery } from "../audit-store.js";
+import { spoolRemainder, type AccessLogQuery, type AuditStore, type ViolationQuery } from "../audit-store.js";
 import { AUDIT_CHAIN_HEAD_ID, AuditChainHeadSchema } from "../entities/audit-chain-head.js";
 import { AuditEntryRowSchema, type AuditEntryRow } from "../entities/audit-entry-row.js";
 import { AuditSpoolProgressSchema } from "../entities/audit-spool-progress.js";
@@ -30,8 +30,8 @@ export function createMikroOrmAuditStore(access: MikroOrmStoreAccess): AuditStor
             // Read under the chain head's lock, which serialises every append (locking it again below is a no-op).
             await lockChainHead(tx, dialect);
             const done = (await tx.findOne(AuditSpoolProgressSchema, { segment: spool.segment }))?.lines ?? 0;
-            todo = contents.slice(Math.max(0, done - spool.fromLine));
-            const lines = Math.max(done, spool.fromLine + contents.length);
+            const { todo: rest, lines } = spoolRemainder(contents, spool, done);
+            todo = rest;
             const updated = await tx.nativeUpdate(AuditSpoolProgressSchema, { segment: spool.segment }, { lines });
             if (updated === 0) await tx.insert(AuditSpoolProgressSchema, { segment: spool.segment, lines });
           }

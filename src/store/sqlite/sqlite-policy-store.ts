@@ -28,9 +28,14 @@ export interface SqlitePolicyStoreOptions {
  */
 const BUSY_TIMEOUT_MS = 50;
 
+/** The database file a store with these options keeps its data in. */
+export function sqliteFilePath(options: Pick<SqlitePolicyStoreOptions, "dataDir" | "fileName">): string {
+  return join(options.dataDir, options.fileName ?? "residency.sqlite");
+}
+
 /** The embedded PolicyStore: one SQLite file, schema kept up to date by MikroORM's schema generator. */
 export function createSqlitePolicyStore(options: SqlitePolicyStoreOptions): PolicyStore & AuditStore {
-  const path = join(options.dataDir, options.fileName ?? "residency.sqlite");
+  const path = sqliteFilePath(options);
   return createMikroOrmPolicyStore({
     location: path,
     dialect: "sqlite",
