@@ -16,15 +16,47 @@ export function wouldAllow(policy: EffectivePolicy, region: Region, request: Dec
   return request.operation !== "INFERENCE" || plan.inference().provider !== undefined;
 }
 
-/** The regions, in catalog order, where the same request would be allowed. */
+/**
+ * A memoised policy's alternatives, for one catalog (the very array of Region objects they were computed from,
+ * so a region status change, which brings new Region objects, never reads stale ones), by request shape.
+ */
+interface AlternativesMemo {
+  readonly regions: readonly Region[];
+  /** Indexed by shapeOf(): whether the data is public, and whether the operation is INFERENCE. */
+  readonly byShape: (readonly string[] | undefined)[];
+}
+
+// Keyed by the policy's plan memo, which only snapshot-held policies have; the entries live as long as it does.
+const memos = new WeakMap<object, AlternativesMemo>();
+
+/** The only parts of a request the counterfactual reads besides the policy and the catalog. */
+const shapeOf = (request: DecisionRequest, publicData: boolean) => (publicData ? 1 : 0) + (request.operation === "INFERENCE" ? 2 : 0);
+
+/**
+ * The regions, in catalog order, where the same request would be allowed. Frozen and shared between the denies
+ * of one policy and request shape: a deny that computed them afresh walked every region's plan, and the deny
+ * tail dominated decide()'s p99.
+ */
 export function alternativeRegions(
   view: SnapshotView,
   policy: EffectivePolicy,
   request: DecisionRequest,
   publicData: boolean,
-): string[] {
+): readonly string[] {
+  const key = policy.regionPlans;
+  if (key === undefined) return computeAlternatives(view.regions, policy, request, publicData);
+  let memo = memos.get(key);
+  if (memo === undefined || memo.regions !== view.regions) {
+    memo = { regions: view.regions, byShape: [undefined, undefined, undefined, undefined] };
+    memos.set(key, memo);
+  }
+  const shape = shapeOf(request, publicData);
+  return (memo.byShape[shape] ??= Object.freeze(computeAlternatives(view.regions, policy, request, publicData)));
+}
+
+function computeAlternatives(regions: readonly Region[], policy: EffectivePolicy, request: DecisionRequest, publicData: boolean): string[] {
   const alternatives: string[] = [];
-  for (const region of view.regions) {
+  for (const region of regions) {
     if (wouldAllow(policy, region, request, publicData)) alternatives.push(region.id);
   }
   return alternatives;

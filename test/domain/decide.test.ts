@@ -283,3 +283,26 @@ describe("decide", () => {
     expect(decide(view, request("acme-edu", "", "eu-central"), NOW).allowed).toBe(true);
   });
 });
+
+describe("decide: a deny's alternatives", () => {
+  it("are computed once per policy and request shape, and shared (frozen) between denies", () => {
+    const first = decide(VIEW, request("acme-edu", "", "us-east"), NOW);
+    const second = decide(VIEW, request("acme-edu", "", "us-west"), NOW);
+    expect(first.alternativeRegions).toEqual(["eu-west", "eu-central"]);
+    expect(second.alternativeRegions).toBe(first.alternativeRegions);
+    expect(Object.isFrozen(first.alternativeRegions)).toBe(true);
+    // Another shape (public data skips the transfer rules) has its own answer.
+    const publicData = decide(VIEW, { ...request("acme-edu", "", "us-east"), dataClassification: "PUBLIC" }, NOW);
+    expect(publicData.alternativeRegions).not.toBe(first.alternativeRegions);
+  });
+
+  it("follow a region status change even for the same policy object (the memo is per catalog)", () => {
+    const policy = VIEW.effectivePolicy("acme-edu", "")!;
+    expect(decide(VIEW, request("acme-edu", "", "us-east"), NOW).alternativeRegions).toEqual(["eu-west", "eu-central"]);
+    const regions = VIEW.regions.map((r) => (r.id === "eu-central" ? { ...r, status: "DOWN" as const } : r));
+    const after: SnapshotView = { ...VIEW, regions, region: (id) => regions.find((r) => r.id === id) };
+    expect(after.effectivePolicy("acme-edu", "")).toBe(policy);
+    expect(decide(after, request("acme-edu", "", "us-east"), NOW).alternativeRegions).toEqual(["eu-west"]);
+    expect(decide(VIEW, request("acme-edu", "", "us-east"), NOW).alternativeRegions).toEqual(["eu-west", "eu-central"]);
+  });
+});
