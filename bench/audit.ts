@@ -318,7 +318,7 @@ async function main(): Promise<void> {
           ]),
         ),
       );
-      log("  two apps in this process on SQLite (DATA_DIR), bearer JWT on every call; off = a no-op sink for decisions");
+      log("  two apps, each in a process of its own, on SQLite (DATA_DIR), bearer JWT on every call; off = a no-op sink for decisions");
       log("  (AppOptions.decisionAuditSink, which no configuration offers); on = the default writer thread.");
     }
     log(`  load average at end ${loadAverageNow().join(" / ")}`);

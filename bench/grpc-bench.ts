@@ -1,5 +1,6 @@
-// Part 2: the service over the network. The app runs in this process (ephemeral ports, a temp DATA_DIR,
-// a silent logger); h2load, a separate process, drives pre-encoded gRPC requests at it: ResolveAccess
+// Part 2: the service over the network. The app runs in a process of its own (app-process.ts: ephemeral
+// ports, a temp DATA_DIR, a silent logger), as a deployed replica would, without part 1's data in its heap;
+// h2load, a separate process, drives pre-encoded gRPC requests at it: ResolveAccess
 // (an allowed decision) against grpc.health.v1.Health/Check, the cheapest RPC the same listener serves,
 // so the ratio shows what the decision path costs on top of the transport.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -8,7 +9,6 @@ import { join } from "node:path";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { pino } from "pino";
 import {
   HealthCheckRequestSchema,
   HealthCheckResponse_ServingStatus,
@@ -23,8 +23,8 @@ import {
 } from "../gen/residency/v1/residency_service_pb.js";
 import { ComplianceFramework, DataClassification, Operation } from "../gen/residency/v1/types_pb.js";
 import { loadConfig } from "../src/config.js";
-import { createApp, type App } from "../src/server.js";
 import { BENCH_SECRET_KEY, benchTokens } from "./auth.js";
+import { startAppProcess, type AppProcess } from "./app-process-client.js";
 import { grpcFrame, grpcMessages, rawGrpcCall } from "./grpc-frames.js";
 import { runH2load, runH2loadCount, type H2loadResult } from "./h2load.js";
 
@@ -104,7 +104,7 @@ export interface RunSummary {
   readonly latencyMaxNs: number | undefined;
   readonly latencySdNs: number | undefined;
   /**
-   * CPU time of this process (the app; the bench itself idles while h2load runs) during the measured
+   * CPU time of the app's process (all its threads: the writer thread, the garbage collector's) during the measured
    * run, per completed request, and as a share of one core. Less sensitive to other load on the
    * machine than req/s: it is what one answer costs the server.
    */
@@ -152,7 +152,7 @@ export async function abortGrpcBench(): Promise<void> {
 export async function runGrpcBench(options: GrpcBenchOptions): Promise<GrpcBenchResult> {
   const { log } = options;
   const dir = await mkdtemp(join(tmpdir(), "residency-bench-"));
-  let app: App | undefined;
+  let app: AppProcess | undefined;
   let cleaned: Promise<void> | undefined;
   const cleanup = () =>
     (cleaned ??= (async () => {
@@ -164,7 +164,7 @@ export async function runGrpcBench(options: GrpcBenchOptions): Promise<GrpcBench
     })());
   cleanupInProgress = cleanup;
   try {
-    const config = loadConfig({
+    const env = {
       HOST: "127.0.0.1",
       PORT: "0",
       GRPC_PORT: "0",
@@ -174,10 +174,11 @@ export async function runGrpcBench(options: GrpcBenchOptions): Promise<GrpcBench
       SHUTDOWN_GRACE_MS: "2000",
       // Read by versions of the service that authenticate callers; ignored by those without.
       SECRET_KEY: BENCH_SECRET_KEY,
-    });
-    const tokens = await benchTokens(config, TENANT_ID);
-    app = await createApp(config, { logger: pino({ level: process.env.BENCH_LOG_LEVEL ?? "silent" }) });
-    const { port, grpcPort } = await app.start();
+    };
+    const tokens = await benchTokens(loadConfig(env), TENANT_ID);
+    const server = await startAppProcess(env);
+    app = server;
+    const { port, grpcPort } = server;
     const connectUrl = `http://127.0.0.1:${port}`;
     const nativeUrl = `http://127.0.0.1:${grpcPort}`;
     log(`app started: Connect listener ${connectUrl}, native gRPC listener ${nativeUrl}, DATA_DIR ${join(dir, "data")}`);
@@ -239,7 +240,7 @@ export async function runGrpcBench(options: GrpcBenchOptions): Promise<GrpcBench
         const run = async (path: string, file: string): Promise<Measured> => {
           const spec = { clients: level.clients, streams: level.streams, url: `${url}${path}`, dataFile: file, headers };
           await runH2load({ ...spec, durationS: options.warmUpS });
-          return measured(() => runH2load({ ...spec, durationS: options.durationS }));
+          return measured(server, () => runH2load({ ...spec, durationS: options.durationS }));
         };
         let resolve: Measured;
         let check: Measured;
@@ -380,13 +381,13 @@ interface Measured {
   readonly wallMs: number;
 }
 
-/** Runs h2load, sampling this process's CPU time over the run. */
-async function measured(run: () => Promise<H2loadResult>): Promise<Measured> {
-  const cpuStart = process.cpuUsage();
+/** Runs h2load, sampling the app process's CPU time over the run. */
+async function measured(server: AppProcess, run: () => Promise<H2loadResult>): Promise<Measured> {
+  const cpuStart = await server.cpuMicros();
   const wallStart = performance.now();
   const result = await run();
-  const cpu = process.cpuUsage(cpuStart);
-  return { result, serverCpuUs: cpu.user + cpu.system, wallMs: performance.now() - wallStart };
+  const wallMs = performance.now() - wallStart;
+  return { result, serverCpuUs: (await server.cpuMicros()) - cpuStart, wallMs };
 }
 
 function summarize(m: Measured): RunSummary {

@@ -1,19 +1,18 @@
-// Part 3 of `npm run bench:audit`: what audit costs the service's decision path, end to end. Two apps in this
-// process, identical but for where decisions' audit records go (the audit log, the default; or a no-op sink, which
-// no configuration of the service allows), each answering ResolveAccess on its native gRPC listener to h2load.
+// Part 3 of `npm run bench:audit`: what audit costs the service's decision path, end to end. Two apps, each in a
+// process of its own (app-process.ts), identical but for where decisions' audit records go (the audit log, the
+// default; or a no-op sink, which no configuration of the service allows), each answering ResolveAccess on its
+// native gRPC listener to h2load.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { toBinary } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { pino } from "pino";
 import { AdminService } from "../gen/residency/v1/admin_service_pb.js";
 import { ResolveAccessRequestSchema } from "../gen/residency/v1/residency_service_pb.js";
 import { ComplianceFramework } from "../gen/residency/v1/types_pb.js";
-import { noopAuditSink } from "../src/audit/audit-sink.js";
 import { loadConfig } from "../src/config.js";
-import { createApp, type App } from "../src/server.js";
+import { startAppProcess, type AppProcess } from "./app-process-client.js";
 import { BENCH_SECRET_KEY, benchTokens } from "./auth.js";
 import { benchResolveRequest } from "./grpc-bench.js";
 import { grpcFrame } from "./grpc-frames.js";
@@ -33,14 +32,14 @@ export interface ServiceAuditRow {
 export async function measureServiceAudit(options: { durationS: number; rounds: number }): Promise<ServiceAuditRow[] | undefined> {
   if ((await h2loadVersion()) === undefined) return undefined;
   const dir = await mkdtemp(join(tmpdir(), "residency-bench-service-audit-"));
-  const apps: App[] = [];
+  const apps: AppProcess[] = [];
   try {
     const start = async (name: string, audited: boolean) => {
-      const config = loadConfig({ HOST: "127.0.0.1", PORT: "0", GRPC_PORT: "0", METRICS_PORT: "0", DATA_DIR: join(dir, name), SECRET_KEY: BENCH_SECRET_KEY });
-      const tokens = (await benchTokens(config, TENANT_ID))!;
-      const app = await createApp(config, { logger: pino({ level: "silent" }), ...(audited ? {} : { decisionAuditSink: noopAuditSink }) });
+      const env = { HOST: "127.0.0.1", PORT: "0", GRPC_PORT: "0", METRICS_PORT: "0", DATA_DIR: join(dir, name), SECRET_KEY: BENCH_SECRET_KEY };
+      const tokens = (await benchTokens(loadConfig(env), TENANT_ID))!;
+      const app = await startAppProcess(env, { decisionAudit: audited });
       apps.push(app);
-      const { grpcPort } = await app.start();
+      const { grpcPort } = app;
       const url = `http://127.0.0.1:${grpcPort}`;
       const admin = createClient(
         AdminService,
