@@ -30,12 +30,9 @@ export function ringBytesFor(records: number): number {
 
 export function createAuditRingBuffer(ringBytes: number): SharedArrayBuffer {
   if (ringBytes < 64 || (ringBytes & (ringBytes - 1)) !== 0) throw new Error(`audit ring size ${ringBytes} must be a power of two ≥ 64`);
-  const shared = new SharedArrayBuffer(CONTROL_BYTES + ringBytes);
-  // Every page written once now: a first write to a fresh page costs a page fault (about 11 µs on the VMs here),
-  // which the decision path would otherwise pay every ~16 records until the ring has come round once.
-  new Uint8Array(shared).fill(0);
-  return shared;
+  return new SharedArrayBuffer(CONTROL_BYTES + ringBytes);
 }
+
 
 interface RingView {
   readonly control: Int32Array;
@@ -99,11 +96,20 @@ export interface AuditRingReader {
   read(): string[];
   /** The oldest `records` read are durable: the decision thread may reuse their bytes. */
   durable(records: number): void;
+  /**
+   * Until the ring has been written round once: touches its pages up to `bytes` past the write position, so
+   * that the decision thread writes to pages already mapped (see below).
+   */
+  prefault(bytes: number): void;
 }
+
+const PAGE_BYTES = 4096;
 
 export function auditRingReader(shared: SharedArrayBuffer): AuditRingReader {
   const { control, data, mask, size } = view(shared);
   let read = Atomics.load(control, DURABLE_BYTES) >>> 0;
+  /** Ring bytes (from the start) whose pages this reader has touched; `size` once the whole ring is mapped. */
+  let faultedTo = 0;
   /** Where each record read and not yet durable ends. */
   const ends: number[] = [];
   let endsHead = 0;
@@ -125,6 +131,19 @@ export function auditRingReader(shared: SharedArrayBuffer): AuditRingReader {
         ends.push(read);
       }
       return lines;
+    },
+    prefault(bytes) {
+      if (faultedTo >= size) return;
+      // Past the first lap every page has been written: the write counter only grows until then (it wraps
+      // at 2^32 bytes, long after).
+      const written = Atomics.load(control, WRITE_BYTES) >>> 0;
+      const to = Math.min(size, written + bytes);
+      // The first write to a fresh page costs a page fault (about 11 µs on the VMs here), which the decision
+      // thread would otherwise pay every ~16 records of the first lap. An atomic add of 0 writes without
+      // changing anything, even where the decision thread is writing the same word meanwhile.
+      const words = new Int32Array(data.buffer, data.byteOffset, size / 4);
+      for (let at = faultedTo; at < to; at += PAGE_BYTES) Atomics.add(words, at / 4, 0);
+      faultedTo = Math.max(faultedTo, to);
     },
     durable(records) {
       if (records <= 0) return;

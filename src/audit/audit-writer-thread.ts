@@ -95,8 +95,12 @@ const writer = createAuditWriter({
   onDurable: (records) => ring.durable(weights.splice(0, records).reduce((sum, weight) => sum + weight, 0)),
 });
 
+/** How far ahead of the decision thread this thread maps the ring's pages (its first lap only). */
+const RING_PREFAULT_BYTES = 4 * 1024 * 1024;
+
 /** Moves what the decision thread wrote to the ring into the writer's queue. */
 function takeFromRing(): void {
+  ring.prefault(RING_PREFAULT_BYTES);
   for (const line of ring.read()) {
     let record;
     try {
@@ -147,6 +151,7 @@ const notNiced = setThisThreadNice(init.nice);
 if (notNiced !== undefined) logger.warn({ nice: init.nice, reason: notNiced }, "audit writer thread runs at normal priority: AUDIT_WRITER_NICE not applied");
 
 try {
+  ring.prefault(RING_PREFAULT_BYTES);
   await spool.open();
   writer.start();
   poll = setInterval(takeFromRing, RING_POLL_MS);

@@ -49,6 +49,20 @@ describe("audit ring (decision thread → writer thread)", () => {
     expect(writer.depth).toBe(0);
   });
 
+  it("prefaults pages ahead of the writer without changing a byte, before and after records are written", () => {
+    const shared = createAuditRingBuffer(64 * 1024);
+    const writer = auditRingWriter(shared);
+    const reader = auditRingReader(shared);
+    const lines = Array.from({ length: 40 }, (_, i) => `{"n":${i},"text":"${"é".repeat(i)}"}`);
+    for (const line of lines.slice(0, 20)) expect(writer.write(line)).toBe(true);
+    const before = Buffer.from(new Uint8Array(shared)).toString("hex");
+    reader.prefault(16 * 1024);
+    reader.prefault(1024 * 1024); // past the end of the ring: clamped
+    expect(Buffer.from(new Uint8Array(shared)).toString("hex")).toBe(before);
+    for (const line of lines.slice(20)) expect(writer.write(line)).toBe(true);
+    expect(reader.read()).toEqual(lines);
+  });
+
   it("sizes the ring at about 256 bytes per queued record, a power of two between 1 MiB and 1 GiB", () => {
     expect(ringBytesFor(1)).toBe(1 << 20);
     expect(ringBytesFor(100_000)).toBe(1 << 25);
