@@ -30,7 +30,8 @@ import { DEFAULT_REGIONS } from "../src/domain/default-region-catalog.js";
 import { buildSnapshot, type Snapshot } from "../src/snapshot/snapshot.js";
 import type { AuditStore } from "../src/store/audit-store.js";
 import { createPostgresPolicyStore } from "../src/store/postgres/postgres-policy-store.js";
-import { createSqlitePolicyStore } from "../src/store/sqlite/sqlite-policy-store.js";
+import { openSqliteAuditAppender } from "../src/store/sqlite/sqlite-audit-appender.js";
+import { createSqlitePolicyStore, sqliteFilePath } from "../src/store/sqlite/sqlite-policy-store.js";
 import { describeMachine, loadAverageNow, machineInfo } from "./machine.js";
 import { buildPopulation } from "./population.js";
 import { measureServiceAudit, serviceAuditRatio } from "./service-audit.js";
@@ -158,8 +159,8 @@ async function main(): Promise<void> {
   const postgres = await scratchPostgres();
   const sqliteDir = await mkdtemp(join(tmpdir(), "residency-bench-sqlite-"));
   const opened: (AuditStore & { close(): Promise<void> })[] = [];
-  const openStore = async (kind: "postgres" | "sqlite") => {
-    const store = kind === "postgres" ? createPostgresPolicyStore({ url: postgres!.url, runMigrations: true }) : createSqlitePolicyStore({ dataDir: sqliteDir });
+  const openStore = async (kind: "postgres" | "sqlite", dataDir = sqliteDir) => {
+    const store = kind === "postgres" ? createPostgresPolicyStore({ url: postgres!.url, runMigrations: true }) : createSqlitePolicyStore({ dataDir });
     await store.open();
     opened.push(store);
     return store;
@@ -271,9 +272,17 @@ async function main(): Promise<void> {
     log();
     log("== 2. Audit write throughput: entries appended to the hash chain (queue → batch writer → database) ==");
     const rows: string[][] = [];
-    const kinds: ("postgres" | "sqlite")[] = postgres ? ["postgres", "sqlite"] : ["sqlite"];
+    const kinds: ("postgres" | "sqlite" | "sqlite-appender")[] = postgres ? ["postgres", "sqlite", "sqlite-appender"] : ["sqlite", "sqlite-appender"];
     for (const kind of kinds) {
-      const target = kind === "postgres" ? store : await openStore("sqlite");
+      // Each SQLite kind on a file of its own, starting empty (a fuller chain has larger indexes to insert into).
+      const dataDir = join(sqliteDir, kind);
+      let target: AuditStore = kind === "postgres" ? store : await openStore("sqlite", dataDir);
+      if (kind === "sqlite-appender") {
+        // What the writer thread uses on SQLite: better-sqlite3 directly, on a connection of its own.
+        const appender = openSqliteAuditAppender(sqliteFilePath({ dataDir }));
+        opened.push({ ...target, close: async () => appender.close() } as AuditStore & { close(): Promise<void> });
+        target = { ...target, appendAudit: appender.appendAudit };
+      }
       for (const batchSize of [100, 500, 1000]) {
         const writer = auditLog(target, { queueMax: entries, batchSize, flushIntervalMs: 60_000 });
         const recorder = createDecisionResponder(Date.now, writer);
@@ -289,7 +298,7 @@ async function main(): Promise<void> {
         const used = process.cpuUsage(cpu);
         await writer.close();
         rows.push([
-          kind === "postgres" ? "Postgres" : "SQLite",
+          { postgres: "Postgres", sqlite: "SQLite (ORM, same-thread writer)", "sqlite-appender": "SQLite (writer thread's appender)" }[kind],
           String(batchSize),
           formatInt((entries / ms) * 1000),
           `${((used.user + used.system) / entries).toFixed(1)} µs`,
