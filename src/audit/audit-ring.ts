@@ -33,7 +33,6 @@ export function createAuditRingBuffer(ringBytes: number): SharedArrayBuffer {
   return new SharedArrayBuffer(CONTROL_BYTES + ringBytes);
 }
 
-
 interface RingView {
   readonly control: Int32Array;
   readonly data: Buffer;
@@ -110,6 +109,7 @@ export function auditRingReader(shared: SharedArrayBuffer): AuditRingReader {
   let read = Atomics.load(control, DURABLE_BYTES) >>> 0;
   /** Ring bytes (from the start) whose pages this reader has touched; `size` once the whole ring is mapped. */
   let faultedTo = 0;
+  const words = new Int32Array(data.buffer, data.byteOffset, size / 4);
   /** Where each record read and not yet durable ends. */
   const ends: number[] = [];
   let endsHead = 0;
@@ -141,7 +141,6 @@ export function auditRingReader(shared: SharedArrayBuffer): AuditRingReader {
       // The first write to a fresh page costs a page fault (about 11 µs on the VMs here), which the decision
       // thread would otherwise pay every ~16 records of the first lap. An atomic add of 0 writes without
       // changing anything, even where the decision thread is writing the same word meanwhile.
-      const words = new Int32Array(data.buffer, data.byteOffset, size / 4);
       for (let at = faultedTo; at < to; at += PAGE_BYTES) Atomics.add(words, at / 4, 0);
       faultedTo = Math.max(faultedTo, to);
     },
