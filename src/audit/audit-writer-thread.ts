@@ -148,7 +148,7 @@ let poll: NodeJS.Timeout | undefined;
 
 // Decisions first: on a busy machine the writer runs when a core is free, and catches up from the ring.
 const notNiced = setThisThreadNice(init.nice);
-if (notNiced !== undefined) logger.warn({ nice: init.nice, reason: notNiced }, "audit writer thread runs at normal priority: AUDIT_WRITER_NICE not applied");
+if (notNiced !== undefined) logger.info({ nice: init.nice, reason: notNiced }, "audit writer thread runs at normal priority: AUDIT_WRITER_NICE not applied");
 
 try {
   ring.prefault(RING_PREFAULT_BYTES);
