@@ -79,9 +79,33 @@ describe("audit record codec (the hop to the writer thread)", () => {
       admin,
     ];
     for (const record of records) {
-      const line = encodeAuditRecord(record);
-      expect(line).not.toContain("\n");
-      expect(contents(decodeAuditRecord(line))).toEqual(contents(record));
+      expect(contents(decodeAuditRecord(encodeAuditRecord(record)))).toEqual(contents(record));
+    }
+  });
+
+  it("sends ordinary decisions in the compact form, and what it cannot carry as JSON, both read back exactly", () => {
+    const COMPACT = "\u0001";
+    expect(encodeAuditRecord(decision(1)).startsWith(COMPACT)).toBe(true);
+    // Control characters, quotes and astral characters keep their UTF-16 lengths through UTF-8: compact.
+    const odd = decision(4, { resourceId: "tab\there\nnewline \"quoted\" \\ back", tenantId: "ünïcödé-✓-𝄞" });
+    expect(encodeAuditRecord(odd).startsWith(COMPACT)).toBe(true);
+    // A lone surrogate would become U+FFFD in the ring's UTF-8, a field longer than a length char can say would not fit.
+    const loneSurrogate = decision(5, { resourceId: "lone \ud800 surrogate" });
+    const long = decision(6, { resourceId: "r".repeat(0xd800) });
+    const notFinite = decision(7, { time: Number.NaN });
+    for (const record of [loneSurrogate, long, notFinite]) expect(encodeAuditRecord(record).startsWith("[")).toBe(true);
+    for (const record of [odd, loneSurrogate, long]) {
+      expect(contents(decodeAuditRecord(encodeAuditRecord(record)))).toEqual(contents(record));
+    }
+    // The part shared by a policy's decisions is encoded once, and a change to any of its fields is not missed.
+    expect(Object.isFrozen(allowReasons)).toBe(true);
+    const first = decision(8);
+    const sameShape = decision(9);
+    const newerSnapshot = decision(10, { snapshotVersion: 99 });
+    const newerPolicy = decision(12, { policyVersion: 7 });
+    const otherTarget = decision(11, { targetRegion: "ca-central", allowed: false, overrideId: "ovr_2" });
+    for (const record of [first, sameShape, newerSnapshot, newerPolicy, otherTarget, first]) {
+      expect(contents(decodeAuditRecord(encodeAuditRecord(record)))).toEqual(contents(record));
     }
   });
 
@@ -96,6 +120,10 @@ describe("audit record codec (the hop to the writer thread)", () => {
   it("refuses a line it did not write", () => {
     expect(() => decodeAuditRecord("[1,2,3]")).toThrow(/3 fields, expected 19/);
     expect(() => decodeAuditRecord("not json")).toThrow();
+    const compact = encodeAuditRecord(decision(1));
+    expect(() => decodeAuditRecord(compact.slice(0, 5))).toThrow(/fewer than its lengths need/);
+    expect(() => decodeAuditRecord(compact.slice(0, 20))).toThrow(/ends inside field/);
+    expect(() => decodeAuditRecord(`${compact.slice(0, -1)},1]`)).toThrow(/not an array of 8/);
   });
 });
 
