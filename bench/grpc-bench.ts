@@ -27,6 +27,7 @@ import { BENCH_SECRET_KEY, benchTokens } from "./auth.js";
 import { startAppProcess, type AppProcess } from "./app-process-client.js";
 import { grpcFrame, grpcMessages, rawGrpcCall } from "./grpc-frames.js";
 import { runH2load, runH2loadCount, type H2loadResult } from "./h2load.js";
+import { median } from "./stats.js";
 
 export const RESOLVE_PATH = "/residency.v1.ResidencyService/ResolveAccess";
 export const CHECK_PATH = "/grpc.health.v1.Health/Check";
@@ -64,6 +65,8 @@ export interface Level {
 
 export interface GrpcBenchOptions {
   readonly levels: readonly Level[];
+  /** Measured runs of each RPC per level, alternating (ABBA): one run is within the machine's noise, not a figure. */
+  readonly rounds: number;
   readonly durationS: number;
   readonly warmUpS: number;
   readonly log: (line: string) => void;
@@ -117,11 +120,15 @@ export interface LevelResult {
   readonly streams: number;
   /** clients × streams: requests in flight. */
   readonly concurrency: number;
+  /** Of the first round; the rounds alternate. */
   readonly order: "ResolveAccess first" | "Check first";
+  /** The run with the median req/s of each RPC. */
   readonly resolve: RunSummary;
   readonly check: RunSummary;
-  /** ResolveAccess req/s ÷ Check req/s. */
+  /** Median ResolveAccess req/s ÷ median Check req/s. */
   readonly ratio: number;
+  /** Every round's req/s, in order, and each round's own ResolveAccess/Check ratio (the spread). */
+  readonly rounds: { readonly resolveReqPerSec: number[]; readonly checkReqPerSec: number[]; readonly ratios: number[] };
   /** Anything that makes the row suspect (failed requests, non-2xx, short response bodies). */
   readonly problems: readonly string[];
 }
@@ -234,7 +241,6 @@ export async function runGrpcBench(options: GrpcBenchOptions): Promise<GrpcBench
       );
       const levels: LevelResult[] = [];
       for (const [i, level] of options.levels.entries()) {
-        const resolveFirst = i % 2 === 0;
         // A separate warm-up run rather than h2load's --warm-up-time: h2load's traffic counters include
         // the warm-up while its request counts do not, and the byte check below needs both to agree.
         const run = async (path: string, file: string): Promise<Measured> => {
@@ -242,32 +248,44 @@ export async function runGrpcBench(options: GrpcBenchOptions): Promise<GrpcBench
           await runH2load({ ...spec, durationS: options.warmUpS });
           return measured(server, () => runH2load({ ...spec, durationS: options.durationS }));
         };
-        let resolve: Measured;
-        let check: Measured;
-        if (resolveFirst) {
-          resolve = await run(RESOLVE_PATH, resolveFile);
-          check = await run(CHECK_PATH, checkFile);
-        } else {
-          check = await run(CHECK_PATH, checkFile);
-          resolve = await run(RESOLVE_PATH, resolveFile);
+        const resolves: Measured[] = [];
+        const checks: Measured[] = [];
+        const inFlight = level.clients * level.streams;
+        const problems: string[] = [];
+        for (let round = 0; round < options.rounds; round++) {
+          // ABBA across rounds and levels, so that drift and each run's after-effects (the audit writer catching
+          // up, a collection) fall on both RPCs alike.
+          if ((i + round) % 2 === 0) {
+            resolves.push(await run(RESOLVE_PATH, resolveFile));
+            checks.push(await run(CHECK_PATH, checkFile));
+          } else {
+            checks.push(await run(CHECK_PATH, checkFile));
+            resolves.push(await run(RESOLVE_PATH, resolveFile));
+          }
+          problems.push(
+            ...problemsOf(`ResolveAccess (round ${round + 1})`, resolves[round]!.result, verification.h2loadPrecheck[0]!, inFlight),
+            ...problemsOf(`Check (round ${round + 1})`, checks[round]!.result, verification.h2loadPrecheck[1]!, inFlight),
+          );
         }
+        const resolveReqPerSec = resolves.map((m) => m.result.reqPerSec);
+        const checkReqPerSec = checks.map((m) => m.result.reqPerSec);
         const row: LevelResult = {
           clients: level.clients,
           streams: level.streams,
-          concurrency: level.clients * level.streams,
-          order: resolveFirst ? "ResolveAccess first" : "Check first",
-          resolve: summarize(resolve),
-          check: summarize(check),
-          ratio: resolve.result.reqPerSec / check.result.reqPerSec,
-          problems: [
-            ...problemsOf("ResolveAccess", resolve.result, verification.h2loadPrecheck[0]!, level.clients * level.streams),
-            ...problemsOf("Check", check.result, verification.h2loadPrecheck[1]!, level.clients * level.streams),
-          ],
+          concurrency: inFlight,
+          order: i % 2 === 0 ? "ResolveAccess first" : "Check first",
+          resolve: summarize(medianRun(resolves)),
+          check: summarize(medianRun(checks)),
+          ratio: median(resolveReqPerSec) / median(checkReqPerSec),
+          rounds: { resolveReqPerSec, checkReqPerSec, ratios: resolveReqPerSec.map((r, k) => r / checkReqPerSec[k]!) },
+          problems,
         };
         levels.push(row);
+        const spread = row.rounds.ratios.map((r) => r.toFixed(2)).join(" ");
         log(
-          `  ${listener} -c ${level.clients} -m ${level.streams}: ResolveAccess ${Math.round(resolve.result.reqPerSec)} req/s, ` +
-            `Check ${Math.round(check.result.reqPerSec)} req/s, ratio ${row.ratio.toFixed(2)}${row.problems.length ? `  PROBLEMS: ${row.problems.join("; ")}` : ""}`,
+          `  ${listener} -c ${level.clients} -m ${level.streams}: ResolveAccess ${Math.round(median(resolveReqPerSec))} req/s, ` +
+            `Check ${Math.round(median(checkReqPerSec))} req/s (medians of ${options.rounds}), ratio ${row.ratio.toFixed(2)} ` +
+            `(rounds: ${spread})${row.problems.length ? `  PROBLEMS: ${row.problems.join("; ")}` : ""}`,
         );
       }
       // The same bytes must still be answered the same way after the load (no degraded mode, no errors).
@@ -388,6 +406,12 @@ async function measured(server: AppProcess, run: () => Promise<H2loadResult>): P
   const result = await run();
   const wallMs = performance.now() - wallStart;
   return { result, serverCpuUs: (await server.cpuMicros()) - cpuStart, wallMs };
+}
+
+/** The run whose req/s is the median (the lower middle one for an even count). */
+function medianRun(runs: readonly Measured[]): Measured {
+  const sorted = [...runs].sort((a, b) => a.result.reqPerSec - b.result.reqPerSec);
+  return sorted[(sorted.length - 1) >> 1]!;
 }
 
 function summarize(m: Measured): RunSummary {

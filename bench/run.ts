@@ -3,7 +3,8 @@
 // bench/results/latest.json. Environment knobs (all optional):
 //   BENCH_ONLY=decide|grpc       run one part
 //   BENCH_TENANTS=10000          population size of part 1
-//   BENCH_H2LOAD_SECONDS=4       -D of each measured h2load run (after a BENCH_WARMUP_SECONDS=1 warm-up run)
+//   BENCH_H2LOAD_SECONDS=3       -D of each measured h2load run (after a BENCH_WARMUP_SECONDS=1 warm-up run)
+//   BENCH_ROUNDS=5               measured runs of each RPC per level; the table gives the medians
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -74,13 +75,14 @@ async function main(): Promise<void> {
       grpcSkipped = "h2load not found on PATH (Debian/Ubuntu: apt-get install nghttp2-client)";
       log(`SKIPPED: ${grpcSkipped}`);
     } else {
-      const durationS = envInt("BENCH_H2LOAD_SECONDS", 4);
+      const durationS = envInt("BENCH_H2LOAD_SECONDS", 3);
       const warmUpS = envInt("BENCH_WARMUP_SECONDS", 1);
+      const rounds = envInt("BENCH_ROUNDS", 5);
       log(
-        `${version}; each measurement: an unmeasured h2load -D ${warmUpS} warm-up, then -t 1 -D ${durationS} on new connections; ` +
-          "ResolveAccess and Check alternating (ABBA)",
+        `${version}; each run: an unmeasured h2load -D ${warmUpS} warm-up, then -t 1 -D ${durationS} on new connections; ` +
+          `${rounds} rounds of ResolveAccess and Check alternating (ABBA); figures are the medians`,
       );
-      grpcResult = await runGrpcBench({ levels: LEVELS, durationS, warmUpS, log: (line) => log(`  ${line}`) });
+      grpcResult = await runGrpcBench({ levels: LEVELS, rounds, durationS, warmUpS, log: (line) => log(`  ${line}`) });
       printGrpc(grpcResult);
     }
   }
@@ -174,7 +176,8 @@ function printGrpc(r: GrpcBenchResult): void {
     log(`  ${listener.listener} listener (${listener.url}); target ResolveAccess/Check ≥ ${RATIO_TARGET}`);
     log(indent(listenerTable(listener)));
     log(
-      "  (cpu/req: CPU time of the app's process during the measured run ÷ requests done, steadier than req/s on a busy machine;\n" +
+      "  (req/s: the median of the rounds; ratio: median ÷ median; rounds' ratios: the lowest and highest of one round's pair;\n" +
+        "   cpu/req: CPU time of the app's process during the median run ÷ requests done, steadier than req/s on a busy machine;\n" +
         "   server cpu: that time ÷ wall time, 100% = one core, more when V8's GC and compiler threads run alongside)",
     );
     for (const level of listener.levels) {
@@ -236,6 +239,7 @@ function listenerTable(listener: ListenerResult): string {
       "ResolveAccess req/s",
       "Check req/s",
       "ratio",
+      "rounds' ratios",
       "≥ 0.85",
       "RA mean",
       "RA max",
@@ -253,6 +257,7 @@ function listenerTable(listener: ListenerResult): string {
       formatInt(l.resolve.reqPerSec),
       formatInt(l.check.reqPerSec),
       l.ratio.toFixed(2),
+      `${Math.min(...l.rounds.ratios).toFixed(2)}–${Math.max(...l.rounds.ratios).toFixed(2)}`,
       l.ratio >= RATIO_TARGET ? "met" : "MISSED",
       formatNs(l.resolve.latencyMeanNs ?? Number.NaN),
       formatNs(l.resolve.latencyMaxNs ?? Number.NaN),
