@@ -5,6 +5,7 @@
 //   BENCH_AUDIT_POSTGRES_URL   a server where a scratch database may be created (default: the tests' server)
 //   BENCH_AUDIT_ROUNDS=6       rounds per mode in part 1 (each BENCH_AUDIT_ROUND_MS=500 long)
 //   BENCH_AUDIT_ENTRIES=40000  entries per writer run in part 2
+//   BENCH_AUDIT_SERVICE_ROUNDS=6, BENCH_AUDIT_SERVICE_SECONDS=3   part 3: h2load runs per app and level, and their length
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -310,23 +311,26 @@ async function main(): Promise<void> {
 
     log();
     log("== 3. The service: ResolveAccess req/s on the native gRPC listener (h2load), decisions' audit on vs off ==");
-    const service = await measureServiceAudit({ durationS: envInt("BENCH_AUDIT_SERVICE_SECONDS", 4), rounds: 2 });
+    const serviceRounds = envInt("BENCH_AUDIT_SERVICE_ROUNDS", 6);
+    const service = await measureServiceAudit({ durationS: envInt("BENCH_AUDIT_SERVICE_SECONDS", 3), rounds: serviceRounds });
     if (service === undefined) {
       log("  skipped: h2load not found (apt-get install nghttp2-client)");
     } else {
       log(
         textTable(
-          ["h2load", "audit off (req/s)", "audit on (req/s)", "on / off", "cost", "target cost ≤ 10 %"],
+          ["h2load", "audit off (req/s)", "audit on (req/s)", "on / off", "rounds' on / off", "cost", "target cost ≤ 10 %"],
           service.map((row) => [
             row.level,
             formatInt(median(row.off)),
             formatInt(median(row.on)),
             formatPercent(serviceAuditRatio(row)),
+            `${formatPercent(Math.min(...row.on.map((on, i) => on / row.off[i]!)))}–${formatPercent(Math.max(...row.on.map((on, i) => on / row.off[i]!)))}`,
             formatPercent(1 - serviceAuditRatio(row)),
             1 - serviceAuditRatio(row) <= 0.1 ? "met" : "MISSED",
           ]),
         ),
       );
+      log(`  medians of ${serviceRounds} alternating rounds (ABBA) per app; rounds' on / off: the lowest and highest of one round's pair`);
       log("  two apps, each in a process of its own, on SQLite (DATA_DIR), bearer JWT on every call; off = a no-op sink for decisions");
       log("  (AppOptions.decisionAuditSink, which no configuration offers); on = the default writer thread.");
     }
