@@ -6,6 +6,7 @@
 //   BENCH_AUDIT_ROUNDS=6       rounds per mode in part 1 (each BENCH_AUDIT_ROUND_MS=500 long)
 //   BENCH_AUDIT_ENTRIES=40000  entries per writer run in part 2
 //   BENCH_AUDIT_SERVICE_ROUNDS=6, BENCH_AUDIT_SERVICE_SECONDS=3   part 3: h2load runs per app and level, and their length
+//   AUDIT_WRITER_SCHED, AUDIT_WRITER_NICE   part 3: passed on to both apps (the service's own settings)
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -35,6 +36,7 @@ import { openSqliteAuditAppender } from "../src/store/sqlite/sqlite-audit-append
 import { createSqlitePolicyStore, sqliteFilePath } from "../src/store/sqlite/sqlite-policy-store.js";
 import { describeMachine, loadAverageNow, machineInfo } from "./machine.js";
 import { buildPopulation } from "./population.js";
+import { benchAppSettings } from "./grpc-bench.js";
 import { measureServiceAudit, serviceAuditRatio } from "./service-audit.js";
 import { formatInt, formatPercent, median, textTable } from "./stats.js";
 
@@ -331,7 +333,8 @@ async function main(): Promise<void> {
         ),
       );
       log(`  medians of ${serviceRounds} alternating rounds (ABBA) per app; rounds' on / off: the lowest and highest of one round's pair`);
-      log("  two apps, each in a process of its own, on SQLite (DATA_DIR), bearer JWT on every call; off = a no-op sink for decisions");
+      log(`  two apps, each in a process of its own, on SQLite (DATA_DIR), settings ${JSON.stringify(benchAppSettings())}, bearer JWT on every call;`);
+      log("  off = a no-op sink for decisions");
       log("  (AppOptions.decisionAuditSink, which no configuration offers); on = the default writer thread.");
     }
     log(`  load average at end ${loadAverageNow().join(" / ")}`);

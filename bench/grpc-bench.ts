@@ -149,6 +149,13 @@ export interface GrpcBenchResult {
   readonly listeners: readonly ListenerResult[];
 }
 
+/** The service settings a bench run may choose (AUDIT_WRITER_SCHED=idle npm run bench): passed on to the app. */
+const BENCH_APP_SETTINGS = ["AUDIT_WRITER_SCHED", "AUDIT_WRITER_NICE"] as const;
+
+export function benchAppSettings(): Record<string, string> {
+  return Object.fromEntries(BENCH_APP_SETTINGS.flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
+}
+
 let cleanupInProgress: (() => Promise<void>) | undefined;
 
 /** Stops the app and deletes the temp dir if a run is in progress (for SIGINT). */
@@ -181,6 +188,7 @@ export async function runGrpcBench(options: GrpcBenchOptions): Promise<GrpcBench
       SHUTDOWN_GRACE_MS: "2000",
       // Read by versions of the service that authenticate callers; ignored by those without.
       SECRET_KEY: BENCH_SECRET_KEY,
+      ...benchAppSettings(),
     };
     const tokens = await benchTokens(loadConfig(env), TENANT_ID);
     const server = await startAppProcess(env);
@@ -188,7 +196,7 @@ export async function runGrpcBench(options: GrpcBenchOptions): Promise<GrpcBench
     const { port, grpcPort } = server;
     const connectUrl = `http://127.0.0.1:${port}`;
     const nativeUrl = `http://127.0.0.1:${grpcPort}`;
-    log(`app started: Connect listener ${connectUrl}, native gRPC listener ${nativeUrl}, DATA_DIR ${join(dir, "data")}`);
+    log(`app started: Connect listener ${connectUrl}, native gRPC listener ${nativeUrl}, DATA_DIR ${join(dir, "data")}, settings ${JSON.stringify(benchAppSettings())}`);
 
     const auth =
       tokens === undefined

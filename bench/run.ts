@@ -5,6 +5,7 @@
 //   BENCH_TENANTS=10000          population size of part 1
 //   BENCH_H2LOAD_SECONDS=3       -D of each measured h2load run (after a BENCH_WARMUP_SECONDS=1 warm-up run)
 //   BENCH_ROUNDS=5               measured runs of each RPC per level; the table gives the medians
+//   AUDIT_WRITER_SCHED, AUDIT_WRITER_NICE   passed on to the app (the service's own settings)
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";

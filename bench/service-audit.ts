@@ -14,7 +14,7 @@ import { ComplianceFramework } from "../gen/residency/v1/types_pb.js";
 import { loadConfig } from "../src/config.js";
 import { startAppProcess, type AppProcess } from "./app-process-client.js";
 import { BENCH_SECRET_KEY, benchTokens } from "./auth.js";
-import { benchResolveRequest } from "./grpc-bench.js";
+import { benchAppSettings, benchResolveRequest } from "./grpc-bench.js";
 import { grpcFrame } from "./grpc-frames.js";
 import { h2loadVersion, runH2load } from "./h2load.js";
 import { median } from "./stats.js";
@@ -35,7 +35,7 @@ export async function measureServiceAudit(options: { durationS: number; rounds: 
   const apps: AppProcess[] = [];
   try {
     const start = async (name: string, audited: boolean) => {
-      const env = { HOST: "127.0.0.1", PORT: "0", GRPC_PORT: "0", METRICS_PORT: "0", DATA_DIR: join(dir, name), SECRET_KEY: BENCH_SECRET_KEY };
+      const env = { HOST: "127.0.0.1", PORT: "0", GRPC_PORT: "0", METRICS_PORT: "0", DATA_DIR: join(dir, name), SECRET_KEY: BENCH_SECRET_KEY, ...benchAppSettings() };
       const tokens = (await benchTokens(loadConfig(env), TENANT_ID))!;
       const app = await startAppProcess(env, { decisionAudit: audited });
       apps.push(app);

@@ -122,6 +122,14 @@ export interface AuditConfig {
    * idle; the queue bound (AUDIT_QUEUE_MAX, then shedding) still holds if it cannot. @default 10
    */
   readonly writerNice: number;
+  /**
+   * AUDIT_WRITER_SCHED: "idle" runs the writer thread under Linux's SCHED_IDLE policy (set with util-linux `chrt`)
+   * instead of at AUDIT_WRITER_NICE: it then runs only on a core nothing else wants, and never pushes a waking
+   * thread (a decision's, a local client's) onto a busy core. For hosts whose spare CPU is for decisions; where
+   * other work keeps every core busy, the writer falls behind and decisions are shed sooner than at a nice value.
+   * @default "normal"
+   */
+  readonly writerSched: "normal" | "idle";
 }
 
 /** Emergency overrides (issue #5): how long they may last, who must approve, and the background work around them. */
@@ -247,6 +255,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       flushIntervalMs: int("AUDIT_FLUSH_MS", 100, 1, 60_000),
       writerThread: bool("AUDIT_WRITER_THREAD", true),
       writerNice: int("AUDIT_WRITER_NICE", 10, 0, 19),
+      writerSched: writerSched(text("AUDIT_WRITER_SCHED"), problems),
     },
     emergency: {
       maxHours: int("EMERGENCY_MAX_HOURS", 72, 1, 720),
@@ -332,6 +341,14 @@ function tlsConfig(text: (name: string) => string | undefined, problems: string[
 }
 
 const TRACE_EXPORTERS: readonly string[] = ["otlp", "console", "none"];
+
+function writerSched(raw: string | undefined, problems: string[]): AuditConfig["writerSched"] {
+  const value = raw?.toLowerCase();
+  if (value === undefined || value === "normal") return "normal";
+  if (value === "idle") return "idle";
+  problems.push(`AUDIT_WRITER_SCHED="${raw}": must be normal or idle`);
+  return "normal";
+}
 
 function tracingConfig(
   text: (name: string) => string | undefined,

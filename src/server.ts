@@ -126,6 +126,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         store: replication.auditStore,
         settings: config.audit,
         threadNice: config.audit.writerNice,
+        threadSched: config.audit.writerSched,
         metrics,
         logger,
       })

@@ -16,6 +16,8 @@ export interface AuditThreadInit {
   readonly retryIntervalMs: number | undefined;
   /** The thread's nice value (thread-priority.ts). */
   readonly nice: number;
+  /** "idle": SCHED_IDLE instead of the nice value (thread-priority.ts). */
+  readonly sched: "normal" | "idle";
 }
 
 /** Main thread → writer thread. */

@@ -13,7 +13,7 @@ import { auditRingReader } from "./audit-ring.js";
 import { createAuditSpool } from "./audit-spool.js";
 import type { AuditThreadInit, FromAuditThread, ToAuditThread } from "./audit-thread-protocol.js";
 import { createAuditWriter } from "./audit-writer.js";
-import { setThisThreadNice } from "./thread-priority.js";
+import { setThisThreadIdlePolicy, setThisThreadNice } from "./thread-priority.js";
 
 const port = parentPort;
 if (port === null) throw new Error("audit-writer-thread.ts runs as a worker thread (threaded-audit-log.ts starts it)");
@@ -147,8 +147,12 @@ const RING_POLL_MS = 5;
 let poll: NodeJS.Timeout | undefined;
 
 // Decisions first: on a busy machine the writer runs when a core is free, and catches up from the ring.
-const notNiced = setThisThreadNice(init.nice);
-if (notNiced !== undefined) logger.info({ nice: init.nice, reason: notNiced }, "audit writer thread runs at normal priority: AUDIT_WRITER_NICE not applied");
+const notIdle = init.sched === "idle" ? await setThisThreadIdlePolicy() : undefined;
+if (notIdle !== undefined) logger.info({ reason: notIdle, nice: init.nice }, "audit writer thread not under SCHED_IDLE (AUDIT_WRITER_SCHED=idle): it runs at AUDIT_WRITER_NICE");
+if (init.sched !== "idle" || notIdle !== undefined) {
+  const notNiced = setThisThreadNice(init.nice);
+  if (notNiced !== undefined) logger.info({ nice: init.nice, reason: notNiced }, "audit writer thread runs at normal priority: AUDIT_WRITER_NICE not applied");
+}
 
 try {
   ring.prefault(RING_PREFAULT_BYTES);

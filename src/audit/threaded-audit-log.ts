@@ -23,6 +23,8 @@ export interface ThreadedAuditLogOptions {
   readonly retryIntervalMs?: number;
   /** The writer thread's nice value: 0 for the process's priority, up to 19 (AUDIT_WRITER_NICE). @default 0 */
   readonly threadNice?: number;
+  /** "idle": the writer thread runs under SCHED_IDLE instead (AUDIT_WRITER_SCHED). @default "normal" */
+  readonly threadSched?: "normal" | "idle";
   /** How often the live stream polls the chain while someone listens. @default 250 */
   readonly streamPollMs?: number;
 }
@@ -46,7 +48,7 @@ export function createThreadedAuditLog(options: ThreadedAuditLogOptions): Thread
   const reportShed = createShedReporter(settings.queueMax, () => metrics.countAuditShed(), logger);
   const shared = createAuditRingBuffer(ringBytesFor(settings.queueMax));
   const ring = auditRingWriter(shared);
-  const init: AuditThreadInit = { target: options.target, ring: shared, settings, retryIntervalMs: options.retryIntervalMs, nice: options.threadNice ?? 0 };
+  const init: AuditThreadInit = { target: options.target, ring: shared, settings, retryIntervalMs: options.retryIntervalMs, nice: options.threadNice ?? 0, sched: options.threadSched ?? "normal" };
 
   /** The running thread, once it is ready; undefined while one starts (posting then is a no-op, see spawn). */
   let worker: Worker | undefined;
@@ -104,7 +106,10 @@ export function createThreadedAuditLog(options: ThreadedAuditLogOptions): Thread
         } else if (message.type === "failed") {
           reject(new Error(message.message));
           void thread.terminate();
-        } else if (worker === thread) onMessage(message);
+        } else if (worker === thread || message.type === "log") {
+          // A thread logs before it is ready too (its priority, its spool), and a log line is worth keeping from any.
+          onMessage(message);
+        }
       });
       thread.on("error", (err) => logger.error({ err }, "audit writer thread failed"));
       thread.on("exit", (code) => {

@@ -1,5 +1,16 @@
+import { readdir, readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
+import { startTestApp } from "../support/start-test-app.js";
+
+const SCHED_IDLE = 5;
+
+/** The scheduling policy of each thread of this process (field 41 of /proc/self/task/<tid>/stat). */
+async function threadPolicies(): Promise<number[]> {
+  const tids = await readdir("/proc/self/task");
+  const stats = await Promise.all(tids.map((tid) => readFile(`/proc/self/task/${tid}/stat`, "utf8").catch(() => "")));
+  return stats.filter((s) => s !== "").map((s) => Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[41 - 3]));
+}
 
 describe("audit configuration", () => {
   it("defaults: spool under DATA_DIR, a 100,000-record queue, batches of 500 every 100 ms", () => {
@@ -10,21 +21,36 @@ describe("audit configuration", () => {
       flushIntervalMs: 100,
       writerThread: true,
       writerNice: 10,
+      writerSched: "normal",
     });
     expect(loadConfig({}).audit.spoolDir).toBe("./data/audit-spool");
   });
 
-  it("reads AUDIT_SPOOL_DIR, AUDIT_QUEUE_MAX, AUDIT_BATCH_SIZE, AUDIT_FLUSH_MS, AUDIT_WRITER_THREAD and AUDIT_WRITER_NICE", () => {
+  it("reads AUDIT_SPOOL_DIR, AUDIT_QUEUE_MAX, AUDIT_BATCH_SIZE, AUDIT_FLUSH_MS, AUDIT_WRITER_THREAD, AUDIT_WRITER_NICE and AUDIT_WRITER_SCHED", () => {
     const env = {
       AUDIT_SPOOL_DIR: "/spool", AUDIT_QUEUE_MAX: "5", AUDIT_BATCH_SIZE: "50", AUDIT_FLUSH_MS: "20", AUDIT_WRITER_THREAD: "false", AUDIT_WRITER_NICE: "0",
+      AUDIT_WRITER_SCHED: "Idle",
     };
-    expect(loadConfig(env).audit).toEqual({ spoolDir: "/spool", queueMax: 5, batchSize: 50, flushIntervalMs: 20, writerThread: false, writerNice: 0 });
+    expect(loadConfig(env).audit).toEqual({
+      spoolDir: "/spool", queueMax: 5, batchSize: 50, flushIntervalMs: 20, writerThread: false, writerNice: 0, writerSched: "idle",
+    });
+    expect(loadConfig({ AUDIT_WRITER_SCHED: "normal" }).audit.writerSched).toBe("normal");
   });
 
   it("refuses a bad value, naming the variable", () => {
-    for (const [name, value] of [["AUDIT_QUEUE_MAX", "0"], ["AUDIT_BATCH_SIZE", "many"], ["AUDIT_FLUSH_MS", "-1"], ["AUDIT_WRITER_THREAD", "maybe"], ["AUDIT_WRITER_NICE", "20"], ["AUDIT_WRITER_NICE", "-5"]] as const) {
+    for (const [name, value] of [["AUDIT_QUEUE_MAX", "0"], ["AUDIT_BATCH_SIZE", "many"], ["AUDIT_FLUSH_MS", "-1"], ["AUDIT_WRITER_THREAD", "maybe"], ["AUDIT_WRITER_NICE", "20"], ["AUDIT_WRITER_NICE", "-5"], ["AUDIT_WRITER_SCHED", "batch"]] as const) {
       expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
       expect(() => loadConfig({ [name]: value })).toThrow(name);
+    }
+  });
+
+  it.runIf(process.platform === "linux")("an app started with AUDIT_WRITER_SCHED=idle runs its audit writer thread under SCHED_IDLE", async () => {
+    expect(await threadPolicies()).not.toContain(SCHED_IDLE);
+    const t = await startTestApp({ AUDIT_WRITER_SCHED: "idle" });
+    try {
+      expect((await threadPolicies()).filter((policy) => policy === SCHED_IDLE)).toHaveLength(1);
+    } finally {
+      await t.cleanup();
     }
   });
 });

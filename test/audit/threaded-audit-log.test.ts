@@ -140,7 +140,11 @@ describe("threaded audit log (writer in a worker thread, SQLite)", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function setup(settings: { queueMax?: number; batchSize?: number; flushIntervalMs?: number } = {}, threadNice = 0) {
+  async function setup(
+    settings: { queueMax?: number; batchSize?: number; flushIntervalMs?: number } = {},
+    threadNice = 0,
+    threadSched: "normal" | "idle" = "normal",
+  ) {
     const store = createSqlitePolicyStore({ dataDir: dir });
     await store.open();
     stores.push(store);
@@ -164,19 +168,23 @@ describe("threaded audit log (writer in a worker thread, SQLite)", () => {
       metrics,
       logger,
       threadNice,
+      threadSched,
     });
     logs.push(log);
     await log.start();
     return { store, log, counted, lines };
   }
 
-  /** The nice value of each thread of this process (field 19 of /proc/self/task/<tid>/stat). */
-  async function threadNices(): Promise<number[]> {
+  /** A field of each thread of this process's /proc/self/task/<tid>/stat: 19 is the nice value, 41 the policy. */
+  async function threadStatField(field: number): Promise<number[]> {
     const tids = await readdir("/proc/self/task");
     const stats = await Promise.all(tids.map((tid) => readFile(`/proc/self/task/${tid}/stat`, "utf8").catch(() => "")));
-    // The command name (field 2) may hold spaces: count the fields after its closing parenthesis.
-    return stats.filter((s) => s !== "").map((s) => Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[16]));
+    // The command name (field 2) may hold spaces: count the fields after its closing parenthesis (field 3 first).
+    return stats.filter((s) => s !== "").map((s) => Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[field - 3]));
   }
+  const threadNices = () => threadStatField(19);
+  const SCHED_IDLE = 5;
+  const threadPolicies = () => threadStatField(41);
 
   it.runIf(process.platform === "linux")("runs the writer thread at the nice value it is given (AUDIT_WRITER_NICE), and only that thread", async () => {
     const before = await threadNices();
@@ -187,6 +195,34 @@ describe("threaded audit log (writer in a worker thread, SQLite)", () => {
     const after = await threadNices();
     expect(after.filter((nice) => nice === 13)).toHaveLength(1);
     expect(after.filter((nice) => nice !== 13).every((nice) => nice === before[0])).toBe(true);
+  });
+
+  it.runIf(process.platform === "linux")("runs the writer thread under SCHED_IDLE when asked (AUDIT_WRITER_SCHED=idle), and only that thread", async () => {
+    expect(await threadPolicies()).not.toContain(SCHED_IDLE);
+    const { log, lines } = await setup({}, 13, "idle");
+    log.record(decision(1));
+    await log.flush(); // the thread set its policy before it said it was ready
+    expect((await threadPolicies()).filter((policy) => policy === SCHED_IDLE)).toHaveLength(1);
+    // Under SCHED_IDLE the nice value is not applied.
+    expect(await threadNices()).not.toContain(13);
+    expect(lines.filter((line) => line.msg.includes("SCHED_IDLE"))).toEqual([]);
+  });
+
+  it.runIf(process.platform === "linux")("falls back to AUDIT_WRITER_NICE, and says why, where chrt cannot set SCHED_IDLE", async () => {
+    const path = process.env.PATH;
+    process.env.PATH = join(dir, "no-such-bin"); // the thread's environment is a copy of this one when it starts
+    let started: Awaited<ReturnType<typeof setup>>;
+    try {
+      started = await setup({}, 13, "idle");
+    } finally {
+      process.env.PATH = path;
+    }
+    const { log, lines } = started;
+    log.record(decision(1));
+    await log.flush();
+    expect(await threadPolicies()).not.toContain(SCHED_IDLE);
+    expect((await threadNices()).filter((nice) => nice === 13)).toHaveLength(1);
+    expect(lines).toContainEqual(expect.objectContaining({ level: "info", msg: expect.stringContaining("not under SCHED_IDLE") }));
   });
 
   it("appends what the decision path recorded, in order, hash-chained, and reports it", async () => {
