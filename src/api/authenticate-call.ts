@@ -41,6 +41,18 @@ export function createCallAuthenticator(options: AuthenticateCallOptions): Authe
     }
   };
 
+  // A sidecar opening with many calls at once sends them all before the first verification ends: they share it,
+  // rather than each checking the same signature (and, with a JWKS, asking for the same keys).
+  const verifying = new Map<string, Promise<Principal>>();
+  const verifyOnce = (token: string): Promise<Principal> => {
+    let pending = verifying.get(token);
+    if (pending === undefined) {
+      pending = verifyAndCache(token).finally(() => verifying.delete(token));
+      verifying.set(token, pending);
+    }
+    return pending;
+  };
+
   // A sidecar sends the same header on every call: the token parsed from the last one is reused, so the
   // regex does not run again and the cache lookup hashes a string whose hash is already known.
   let lastHeader: string | undefined;
@@ -62,7 +74,7 @@ export function createCallAuthenticator(options: AuthenticateCallOptions): Authe
     const cached = cache.get(token);
     if (cached === "expired") throw new ConnectError("token expired", Code.Unauthenticated);
     if (cached !== undefined) return cached.principal;
-    return verifyAndCache(token);
+    return verifyOnce(token);
   };
 }
 

@@ -43,6 +43,20 @@ describe("the verified-token cache", () => {
     expect(verify).toHaveBeenCalledTimes(1);
   });
 
+  it("checks a token once when many calls bring it before the first check ends, and refuses them all alike", async () => {
+    const { authenticate, verify } = setup();
+    const calls = Array.from({ length: 16 }, () => authenticate(context({ authorization: "Bearer tok-a" })));
+    expect(calls.every((call) => call instanceof Promise)).toBe(true);
+    expect((await Promise.all(calls)).map((p) => p.subject)).toEqual(Array(16).fill("tok-a"));
+    expect(verify).toHaveBeenCalledTimes(1);
+    const refused = await Promise.allSettled(Array.from({ length: 4 }, () => authenticate(context({ authorization: "Bearer bad" }))));
+    expect(refused.map((r) => r.status)).toEqual(Array(4).fill("rejected"));
+    expect(verify).toHaveBeenCalledTimes(2);
+    // Once settled it is forgotten: a refused token is checked again when it comes back.
+    await expect(authenticate(context({ authorization: "Bearer bad" }))).rejects.toThrow(/bad signature/);
+    expect(verify).toHaveBeenCalledTimes(3);
+  });
+
   it("re-checks exp on every use", async () => {
     const { authenticate, advance, cache } = setup();
     await authenticate(context({ authorization: "Bearer tok-a" }));
