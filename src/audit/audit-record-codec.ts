@@ -2,8 +2,9 @@ import type { AdminAuditRecord, AuditedReason, AuditRecord, DecisionAuditRecord 
 
 /**
  * Audit records as one string each, for the hop from the decision path to the audit writer thread (audit-ring).
- * A decision goes in a compact form when it can (below), else as a positional JSON array (a fraction of what
- * structured-cloning the object costs the decision path); admin records are rare and go as JSON objects.
+ * A decision goes in a compact form when it can (below), else as one positional JSON array of the same fields (a
+ * fraction of what structured-cloning the object costs the decision path); admin records are rare and go as JSON
+ * objects.
  */
 
 type PackedReason = [code: string, effect: string, framework?: string];
@@ -17,6 +18,7 @@ type PackedReason = [code: string, effect: string, framework?: string];
  */
 const COMPACT = "\u0001";
 const PER_CALL_FIELDS = 11;
+const SHARED_FIELDS = 8;
 /** A length must be one UTF-16 unit that survives UTF-8 (no surrogate): longer fields go as JSON. */
 const MAX_COMPACT_LENGTH = 0xd800;
 
@@ -34,10 +36,6 @@ interface SharedPart {
 // Keyed by the frozen reasons array the engine shares between decisions of one region plan (as the answer's
 // cached encoding is); the other shared fields are compared on every use, so a change gets a new entry.
 const sharedParts = new WeakMap<readonly AuditedReason[], SharedPart>();
-
-function packReasons(reasons: readonly AuditedReason[]): PackedReason[] {
-  return reasons.map((r): PackedReason => (r.framework === undefined ? [r.code, r.effect] : [r.code, r.effect, r.framework]));
-}
 
 function sharedJson(r: DecisionAuditRecord): string {
   const cached = sharedParts.get(r.reasons);
@@ -61,7 +59,9 @@ function sharedJson(r: DecisionAuditRecord): string {
     r.policyId,
     r.policyVersion,
     r.overrideId,
-    packReasons(r.reasons),
+    r.reasons.map((reason): PackedReason =>
+      reason.framework === undefined ? [reason.code, reason.effect] : [reason.code, reason.effect, reason.framework],
+    ),
   ]);
   // Only frozen arrays are shared between decisions; a fresh one would only fill the cache.
   if (Object.isFrozen(r.reasons)) {
@@ -95,43 +95,17 @@ function encodeCompact(r: DecisionAuditRecord): string | undefined {
   );
 }
 
-const reasonsJson = new WeakMap<readonly AuditedReason[], string>();
-
-function encodeReasons(reasons: readonly AuditedReason[]): string {
-  let json = reasonsJson.get(reasons);
-  if (json === undefined) {
-    json = JSON.stringify(packReasons(reasons));
-    if (Object.isFrozen(reasons)) reasonsJson.set(reasons, json);
-  }
-  return json;
-}
-
 export function encodeAuditRecord(record: AuditRecord): string {
   if (record.kind !== "DECISION") return JSON.stringify(record);
   const r = record;
   const compact = encodeCompact(r);
   if (compact !== undefined) return compact;
-  const scalars = JSON.stringify([
-    r.time,
-    r.decisionId,
-    r.snapshotVersion,
-    r.actor,
-    r.requestId,
-    r.tenantId,
-    r.learnerId,
-    r.operation,
-    r.resourceType,
-    r.resourceId,
-    r.requestedRegion,
-    r.callerRegion,
-    r.targetRegion,
-    r.primaryRegion,
-    r.allowed ? 1 : 0,
-    r.policyId,
-    r.policyVersion,
-    r.overrideId,
+  // The same fields in the same order as one JSON array: the per-call ones, then the shared part's.
+  const perCall = JSON.stringify([
+    r.time, r.decisionId, r.actor, r.requestId, r.tenantId, r.learnerId, r.operation, r.resourceType, r.resourceId,
+    r.requestedRegion, r.callerRegion,
   ]);
-  return `${scalars.slice(0, -1)},${encodeReasons(r.reasons)}]`;
+  return `${perCall.slice(0, -1)},${sharedJson(r).slice(1)}`;
 }
 
 /** The record a line encodes; throws on a line that `encodeAuditRecord` did not write. */
@@ -139,35 +113,9 @@ export function decodeAuditRecord(line: string): AuditRecord {
   if (line.startsWith(COMPACT)) return decodeCompact(line);
   const value: unknown = JSON.parse(line);
   if (!Array.isArray(value)) return value as AdminAuditRecord;
-  if (value.length !== 19) throw new Error(`audit record line has ${value.length} fields, expected 19`);
-  const reasons = unpackReasons(value[18] as PackedReason[]);
-  const decision: DecisionAuditRecord = {
-    kind: "DECISION",
-    time: value[0],
-    decisionId: value[1],
-    snapshotVersion: value[2],
-    actor: value[3],
-    requestId: value[4],
-    tenantId: value[5],
-    learnerId: value[6],
-    operation: value[7],
-    resourceType: value[8],
-    resourceId: value[9],
-    requestedRegion: value[10],
-    callerRegion: value[11],
-    targetRegion: value[12],
-    primaryRegion: value[13],
-    allowed: value[14] === 1,
-    policyId: value[15],
-    policyVersion: value[16],
-    overrideId: value[17],
-    reasons,
-  };
-  return decision;
-}
-
-function unpackReasons(packed: readonly PackedReason[]): AuditedReason[] {
-  return packed.map(([code, effect, framework]) => ({ code, effect, framework }) as AuditedReason);
+  const fields = PER_CALL_FIELDS + SHARED_FIELDS;
+  if (value.length !== fields) throw new Error(`audit record line has ${value.length} fields, expected ${fields}`);
+  return decisionOf(value[0] as number, value.slice(1, PER_CALL_FIELDS) as string[], value.slice(PER_CALL_FIELDS));
 }
 
 function decodeCompact(line: string): DecisionAuditRecord {
@@ -182,15 +130,22 @@ function decodeCompact(line: string): DecisionAuditRecord {
     at += length;
   }
   const shared: unknown = JSON.parse(line.slice(at));
-  if (!Array.isArray(shared) || shared.length !== 8) throw new Error("compact audit record line: the shared fields are not an array of 8");
-  const [time, decisionId, actor, requestId, tenantId, learnerId, operation, resourceType, resourceId, requestedRegion, callerRegion] = fields as [
-    string, string, string, string, string, string, string, string, string, string, string,
+  if (!Array.isArray(shared) || shared.length !== SHARED_FIELDS) {
+    throw new Error(`compact audit record line: the shared fields are not an array of ${SHARED_FIELDS}`);
+  }
+  return decisionOf(Number(fields[0]), fields.slice(1), shared);
+}
+
+/** A decision from its time, its other per-call fields (in encodeCompact's order) and its shared part (sharedJson's). */
+function decisionOf(time: number, perCall: readonly string[], shared: readonly unknown[]): DecisionAuditRecord {
+  const [decisionId, actor, requestId, tenantId, learnerId, operation, resourceType, resourceId, requestedRegion, callerRegion] = perCall as [
+    string, string, string, string, string, string, string, string, string, string,
   ];
   return {
     kind: "DECISION",
-    time: Number(time),
+    time,
     decisionId,
-    snapshotVersion: shared[0],
+    snapshotVersion: shared[0] as number,
     actor,
     requestId,
     tenantId,
@@ -200,12 +155,12 @@ function decodeCompact(line: string): DecisionAuditRecord {
     resourceId,
     requestedRegion,
     callerRegion,
-    targetRegion: shared[1],
-    primaryRegion: shared[2],
+    targetRegion: shared[1] as string,
+    primaryRegion: shared[2] as string,
     allowed: shared[3] === 1,
-    policyId: shared[4],
-    policyVersion: shared[5],
-    overrideId: shared[6],
-    reasons: unpackReasons(shared[7] as PackedReason[]),
+    policyId: shared[4] as string,
+    policyVersion: shared[5] as number,
+    overrideId: shared[6] as string,
+    reasons: (shared[7] as PackedReason[]).map(([code, effect, framework]) => ({ code, effect, framework }) as AuditedReason),
   };
 }
