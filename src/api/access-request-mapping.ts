@@ -5,6 +5,8 @@ import type { SnapshotView } from "../domain/snapshot-view.js";
 import { classificationMapping, operationMapping } from "./enum-mapping.js";
 
 const MAX_ID_LENGTH = 128;
+/** Every decision's audit entry keeps the resource: an S3 object key's limit (1,024) bounds what one may add. */
+export const MAX_RESOURCE_ID_LENGTH = 1024;
 
 /**
  * Checks a ResolveAccessRequest's shape against the snapshot's catalog (unknown region = INVALID_ARGUMENT,
@@ -34,6 +36,8 @@ export function decisionRequestFromProto(
       message: `${prefix}learner_id is longer than ${MAX_ID_LENGTH} characters`,
     });
   }
+  checkLength(request.resourceType, "resource_type", MAX_ID_LENGTH, prefix, violations);
+  checkLength(request.resourceId, "resource_id", MAX_RESOURCE_ID_LENGTH, prefix, violations);
   const operation = operationMapping.fromProto(request.operation);
   if (operation === undefined) {
     violations.push({
@@ -62,6 +66,11 @@ export function decisionRequestFromProto(
     requestedRegion: request.requestedRegion,
     dataClassification,
   };
+}
+
+function checkLength(value: string, field: string, max: number, prefix: string, violations: FieldViolation[]): void {
+  if (value.length <= max) return;
+  violations.push({ field: `${prefix}${field}`, rule: "max_length", message: `${prefix}${field} is longer than ${max} characters (${value.length})` });
 }
 
 function checkRegion(

@@ -91,6 +91,23 @@ describe("decision edge cases", () => {
     expect(detail?.fieldViolations.map((v) => v.field)).toEqual(["tenant_id", "operation"]);
   });
 
+  it("bounds what a request adds to the audit: resource_type 128 and resource_id 1,024 characters, both reported at once", async () => {
+    const ok = await client().resolveAccess({ tenantId: "acme-edu", operation: Operation.READ, resourceType: "t".repeat(128), resourceId: "r".repeat(1024) });
+    expect(ok.allowed).toBe(true);
+    const err = ConnectError.from(
+      await client()
+        .resolveAccess({ tenantId: "acme-edu", operation: Operation.READ, resourceType: "t".repeat(129), resourceId: "r".repeat(1025) })
+        .catch((e: unknown) => e),
+    );
+    expect(err.code).toBe(Code.InvalidArgument);
+    const [detail] = err.findDetails(BadRequestSchema);
+    expect(detail?.fieldViolations.map((v) => [v.field, v.reason])).toEqual([
+      ["resource_type", "max_length"],
+      ["resource_id", "max_length"],
+    ]);
+    expect(err.rawMessage).toContain("resource_id is longer than 1024 characters (1025)");
+  });
+
   it("answers FAILED_PRECONDITION when min_snapshot_version is ahead", async () => {
     const err = ConnectError.from(
       await client().resolveAccess({ tenantId: "acme-edu", operation: Operation.READ, minSnapshotVersion: 1_000_000n }).catch((e: unknown) => e),

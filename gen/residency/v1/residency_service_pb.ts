@@ -29,14 +29,14 @@ export const file_residency_v1_residency_service: GenFile = /*@__PURE__*/
  */
 export type ResolveAccessRequest = Message<"residency.v1.ResolveAccessRequest"> & {
   /**
-   * The tenant that owns the data. Required.
+   * The tenant that owns the data. Required; at most 128 characters.
    *
    * @generated from field: string tenant_id = 1;
    */
   tenantId: string;
 
   /**
-   * The learner the data is about; empty for tenant-level data.
+   * The learner the data is about; empty for tenant-level data. At most 128 characters.
    *
    * @generated from field: string learner_id = 2;
    */
@@ -50,14 +50,14 @@ export type ResolveAccessRequest = Message<"residency.v1.ResolveAccessRequest"> 
   operation: Operation;
 
   /**
-   * Kind of resource, for example "document".
+   * Kind of resource, for example "document". At most 128 characters (it is kept in the audit).
    *
    * @generated from field: string resource_type = 4;
    */
   resourceType: string;
 
   /**
-   * Identifier of the resource, for example "assignment-456".
+   * Identifier of the resource, for example "assignment-456". At most 1,024 characters (it is kept in the audit).
    *
    * @generated from field: string resource_id = 5;
    */
