@@ -6,7 +6,7 @@ import { classificationMapping, operationMapping } from "./enum-mapping.js";
 
 const MAX_ID_LENGTH = 128;
 /** Every decision's audit entry keeps the resource: an S3 object key's limit (1,024) bounds what one may add. */
-export const MAX_RESOURCE_ID_LENGTH = 1024;
+const MAX_RESOURCE_ID_LENGTH = 1024;
 
 /**
  * Checks a ResolveAccessRequest's shape against the snapshot's catalog (unknown region = INVALID_ARGUMENT,
@@ -22,20 +22,10 @@ export function decisionRequestFromProto(
   const tenantId = request.tenantId;
   if (tenantId === "") {
     violations.push({ field: `${prefix}tenant_id`, rule: "required", message: `${prefix}tenant_id is required` });
-  } else if (tenantId.length > MAX_ID_LENGTH) {
-    violations.push({
-      field: `${prefix}tenant_id`,
-      rule: "max_length",
-      message: `${prefix}tenant_id is longer than ${MAX_ID_LENGTH} characters`,
-    });
+  } else {
+    checkLength(tenantId, "tenant_id", MAX_ID_LENGTH, prefix, violations);
   }
-  if (request.learnerId.length > MAX_ID_LENGTH) {
-    violations.push({
-      field: `${prefix}learner_id`,
-      rule: "max_length",
-      message: `${prefix}learner_id is longer than ${MAX_ID_LENGTH} characters`,
-    });
-  }
+  checkLength(request.learnerId, "learner_id", MAX_ID_LENGTH, prefix, violations);
   checkLength(request.resourceType, "resource_type", MAX_ID_LENGTH, prefix, violations);
   checkLength(request.resourceId, "resource_id", MAX_RESOURCE_ID_LENGTH, prefix, violations);
   const operation = operationMapping.fromProto(request.operation);

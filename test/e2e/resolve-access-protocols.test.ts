@@ -91,7 +91,7 @@ describe("decision edge cases", () => {
     expect(detail?.fieldViolations.map((v) => v.field)).toEqual(["tenant_id", "operation"]);
   });
 
-  it("bounds what a request adds to the audit: resource_type 128 and resource_id 1,024 characters, both reported at once", async () => {
+  it("bounds what a request adds to the audit: ids and resource_type 128 characters, resource_id 1,024, all reported at once", async () => {
     const ok = await client().resolveAccess({ tenantId: "acme-edu", operation: Operation.READ, resourceType: "t".repeat(128), resourceId: "r".repeat(1024) });
     expect(ok.allowed).toBe(true);
     const err = ConnectError.from(
@@ -106,6 +106,15 @@ describe("decision edge cases", () => {
       ["resource_id", "max_length"],
     ]);
     expect(err.rawMessage).toContain("resource_id is longer than 1024 characters (1025)");
+    const ids = ConnectError.from(
+      await client()
+        .resolveAccess({ tenantId: "t".repeat(129), learnerId: "l".repeat(129), operation: Operation.READ })
+        .catch((e: unknown) => e),
+    );
+    expect(ids.findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => [v.field, v.reason])).toEqual([
+      ["tenant_id", "max_length"],
+      ["learner_id", "max_length"],
+    ]);
   });
 
   it("answers FAILED_PRECONDITION when min_snapshot_version is ahead", async () => {
