@@ -1,16 +1,7 @@
-import { readdir, readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { startTestApp } from "../support/start-test-app.js";
-
-const SCHED_IDLE = 5;
-
-/** The scheduling policy of each thread of this process (field 41 of /proc/self/task/<tid>/stat). */
-async function threadPolicies(): Promise<number[]> {
-  const tids = await readdir("/proc/self/task");
-  const stats = await Promise.all(tids.map((tid) => readFile(`/proc/self/task/${tid}/stat`, "utf8").catch(() => "")));
-  return stats.filter((s) => s !== "").map((s) => Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[41 - 3]));
-}
+import { SCHED_IDLE, threadPolicies } from "./thread-stat.js";
 
 describe("audit configuration", () => {
   it("defaults: spool under DATA_DIR, a 100,000-record queue, batches of 500 every 100 ms", () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -13,6 +13,7 @@ import { createThreadedAuditLog, type ThreadedAuditLog } from "../../src/audit/t
 import type { Reason } from "../../src/domain/decision.js";
 import { createSqlitePolicyStore } from "../../src/store/sqlite/sqlite-policy-store.js";
 import { T0 } from "./audit-fixtures.js";
+import { SCHED_IDLE, threadNices, threadPolicies } from "./thread-stat.js";
 
 const allowReasons: readonly Reason[] = Object.freeze([
   Object.freeze({ code: "ALLOWED_REGION", message: "us-west is allowed", framework: undefined, effect: "PASS", overridable: false, region: "us-west" }),
@@ -175,16 +176,6 @@ describe("threaded audit log (writer in a worker thread, SQLite)", () => {
     return { store, log, counted, lines };
   }
 
-  /** A field of each thread of this process's /proc/self/task/<tid>/stat: 19 is the nice value, 41 the policy. */
-  async function threadStatField(field: number): Promise<number[]> {
-    const tids = await readdir("/proc/self/task");
-    const stats = await Promise.all(tids.map((tid) => readFile(`/proc/self/task/${tid}/stat`, "utf8").catch(() => "")));
-    // The command name (field 2) may hold spaces: count the fields after its closing parenthesis (field 3 first).
-    return stats.filter((s) => s !== "").map((s) => Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[field - 3]));
-  }
-  const threadNices = () => threadStatField(19);
-  const SCHED_IDLE = 5;
-  const threadPolicies = () => threadStatField(41);
 
   it.runIf(process.platform === "linux")("runs the writer thread at the nice value it is given (AUDIT_WRITER_NICE), and only that thread", async () => {
     const before = await threadNices();
