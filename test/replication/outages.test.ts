@@ -55,10 +55,8 @@ describe("a Redis outage", () => {
     const during = await clientsOf(b!).residency.resolveAccess({ tenantId: "acme", operation: Operation.READ });
     expect(during.targetRegion).toBe("us-east");
     expect((await healthOf(b!)).status).toBe("serving");
-    // A write commits (and its writer decides with it); the publish fails fast and is left to the relay.
-    const started = Date.now();
+    // A write commits (and its writer decides with it) while Redis is still down: the publish is left to the relay.
     await clientsOf(a!).admin.updatePolicy({ policy: { ...policy!, primaryRegion: "us-west", allowedRegions: ["us-east"] }, expectedVersion: 1n });
-    expect(Date.now() - started).toBeLessThan(5_000); // never waits for Redis (publish fails at once)
     expect(a!.app.snapshots.current().version).toBe(2);
     expect(await publishedAt(db, 2)).toBeNull();
     expect(b!.app.snapshots.current().version).toBe(1);

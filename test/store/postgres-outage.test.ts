@@ -36,10 +36,9 @@ describe("Postgres policy store: outages", () => {
 
   it("is UNAVAILABLE at once when nothing listens, naming the host but never the password", async () => {
     const store = make({ url: "postgres://someone:s3cret@127.0.0.1:1/x" });
-    const started = Date.now();
     const err = await failure(store.open());
-    expect(Date.now() - started).toBeLessThan(3_000);
     expect(err).toBeInstanceOf(UnavailableError);
+    expect(err?.message).toContain("ECONNREFUSED"); // refused, not waited for
     expect(err?.message).toContain("postgres 127.0.0.1:1/x");
     expect(err?.message).not.toContain("s3cret");
     await expect(store.ping()).rejects.toBeInstanceOf(UnavailableError);
@@ -58,10 +57,10 @@ describe("Postgres policy store: outages", () => {
     });
     const port = (server.address() as AddressInfo).port;
     const store = make({ url: `postgres://someone@127.0.0.1:${port}/x`, connectTimeoutMs: 300 });
-    const started = Date.now();
     const err = await failure(store.open());
-    expect(Date.now() - started).toBeLessThan(3_000);
     expect(err).toBeInstanceOf(UnavailableError);
+    // A connect timeout ended the wait (pg itself would wait for ever).
+    expect(err?.message).toContain("timeout expired");
     expect(err?.message).toContain(`127.0.0.1:${port}/x`);
   });
 
