@@ -37,7 +37,7 @@ import { createSqlitePolicyStore, sqliteFilePath } from "../src/store/sqlite/sql
 import { describeMachine, loadAverageNow, machineInfo } from "./machine.js";
 import { buildPopulation } from "./population.js";
 import { benchAppSettings } from "./grpc-bench.js";
-import { measureServiceAudit, serviceAuditRatio } from "./service-audit.js";
+import { measureServiceAudit, roundAuditRatios, serviceAuditRatio } from "./service-audit.js";
 import { formatInt, formatPercent, median, textTable } from "./stats.js";
 
 const log = (line = ""): void => void process.stdout.write(`${line}\n`);
@@ -326,7 +326,7 @@ async function main(): Promise<void> {
             formatInt(median(row.off)),
             formatInt(median(row.on)),
             formatPercent(serviceAuditRatio(row)),
-            `${formatPercent(Math.min(...row.on.map((on, i) => on / row.off[i]!)))}–${formatPercent(Math.max(...row.on.map((on, i) => on / row.off[i]!)))}`,
+            `${formatPercent(Math.min(...roundAuditRatios(row)))}–${formatPercent(Math.max(...roundAuditRatios(row)))}`,
             formatPercent(1 - serviceAuditRatio(row)),
             1 - serviceAuditRatio(row) <= 0.1 ? "met" : "MISSED",
           ]),

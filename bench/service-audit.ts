@@ -90,3 +90,6 @@ export async function measureServiceAudit(options: { durationS: number; rounds: 
 }
 
 export const serviceAuditRatio = (row: ServiceAuditRow) => median(row.on) / median(row.off);
+
+/** Each round's own audit on ÷ off (the spread behind the medians). */
+export const roundAuditRatios = (row: ServiceAuditRow) => row.on.map((on, i) => on / row.off[i]!);
