@@ -125,11 +125,13 @@ export interface AuditConfig {
   /**
    * AUDIT_WRITER_SCHED: "idle" runs the writer thread under Linux's SCHED_IDLE policy (set with util-linux `chrt`)
    * instead of at AUDIT_WRITER_NICE: it then runs only on a core nothing else wants, and never pushes a waking
-   * thread (a decision's, a local client's) onto a busy core. For hosts whose spare CPU is for decisions; where
-   * other work keeps every core busy, the writer falls behind and decisions are shed sooner than at a nice value.
-   * @default "normal"
+   * thread (a decision's, a local client's) onto a busy core; where other work keeps every core busy, the writer
+   * falls behind and decisions are shed sooner than at a nice value. "auto" runs it under SCHED_IDLE while it keeps
+   * up and raises it to AUDIT_WRITER_NICE while records wait (AUDIT_FLUSH_MS + 100 ms with none written, or a flush or the
+   * shutdown waiting), where the process may raise it (CAP_SYS_NICE, or a RLIMIT_NICE allowing the nice value);
+   * elsewhere "auto" is "normal". "normal": AUDIT_WRITER_NICE only. @default "auto"
    */
-  readonly writerSched: "normal" | "idle";
+  readonly writerSched: "normal" | "idle" | "auto";
 }
 
 /** Emergency overrides (issue #5): how long they may last, who must approve, and the background work around them. */
@@ -344,10 +346,10 @@ const TRACE_EXPORTERS: readonly string[] = ["otlp", "console", "none"];
 
 function writerSched(raw: string | undefined, problems: string[]): AuditConfig["writerSched"] {
   const value = raw?.toLowerCase();
-  if (value === undefined || value === "normal") return "normal";
-  if (value === "idle") return "idle";
-  problems.push(`AUDIT_WRITER_SCHED="${raw}": must be normal or idle`);
-  return "normal";
+  if (value === undefined || value === "auto") return "auto";
+  if (value === "normal" || value === "idle") return value;
+  problems.push(`AUDIT_WRITER_SCHED="${raw}": must be auto, normal or idle`);
+  return "auto";
 }
 
 function tracingConfig(

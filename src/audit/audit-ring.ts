@@ -53,6 +53,8 @@ export interface AuditRingWriter {
   write(line: string): boolean;
   /** Records written and not yet durable. */
   readonly depth: number;
+  /** Records made durable so far (modulo 2^32): it moves while the writer keeps up. */
+  readonly durableRecords: number;
 }
 
 export function auditRingWriter(shared: SharedArrayBuffer): AuditRingWriter {
@@ -85,6 +87,9 @@ export function auditRingWriter(shared: SharedArrayBuffer): AuditRingWriter {
     },
     get depth() {
       return ((Atomics.load(control, WRITE_RECORDS) >>> 0) - (Atomics.load(control, DURABLE_RECORDS) >>> 0)) >>> 0;
+    },
+    get durableRecords() {
+      return Atomics.load(control, DURABLE_RECORDS) >>> 0;
     },
   };
 }

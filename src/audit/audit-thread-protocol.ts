@@ -16,8 +16,11 @@ export interface AuditThreadInit {
   readonly retryIntervalMs: number | undefined;
   /** The thread's nice value (thread-priority.ts). */
   readonly nice: number;
-  /** "idle": SCHED_IDLE instead of the nice value (thread-priority.ts). */
-  readonly sched: "normal" | "idle";
+  /**
+   * "idle": SCHED_IDLE instead of the nice value (thread-priority.ts); "auto": the nice value, then SCHED_IDLE where
+   * the decision thread may raise it again (writer-priority-control.ts).
+   */
+  readonly sched: "normal" | "idle" | "auto";
 }
 
 /** Main thread → writer thread. */
@@ -29,7 +32,8 @@ export type ToAuditThread =
 
 /** Writer thread → main thread. */
 export type FromAuditThread =
-  | { readonly type: "ready" }
+  /** `governed`: the thread (`tid`) runs under SCHED_IDLE and may be raised (AUDIT_WRITER_SCHED=auto). */
+  | { readonly type: "ready"; readonly tid: number | undefined; readonly governed: boolean }
   | { readonly type: "failed"; readonly message: string }
   /** Entries appended to the chain (metrics; the live stream polls sooner). */
   | { readonly type: "appended"; readonly entries: number }

@@ -13,7 +13,7 @@ import { auditRingReader } from "./audit-ring.js";
 import { createAuditSpool } from "./audit-spool.js";
 import type { AuditThreadInit, FromAuditThread, ToAuditThread } from "./audit-thread-protocol.js";
 import { createAuditWriter } from "./audit-writer.js";
-import { setThisThreadIdlePolicy, setThisThreadNice } from "./thread-priority.js";
+import { mayLeaveIdlePolicy, setThisThreadIdlePolicy, setThisThreadNice, thisThreadIdOrReason } from "./thread-priority.js";
 
 const port = parentPort;
 if (port === null) throw new Error("audit-writer-thread.ts runs as a worker thread (threaded-audit-log.ts starts it)");
@@ -146,20 +146,35 @@ port.on("message", (message: ToAuditThread) => {
 const RING_POLL_MS = 5;
 let poll: NodeJS.Timeout | undefined;
 
-// Decisions first: on a busy machine the writer runs when a core is free, and catches up from the ring.
-const notIdle = init.sched === "idle" ? await setThisThreadIdlePolicy() : undefined;
-if (notIdle !== undefined) logger.info({ reason: notIdle, nice: init.nice }, "audit writer thread not under SCHED_IDLE (AUDIT_WRITER_SCHED=idle): it runs at AUDIT_WRITER_NICE");
-if (init.sched !== "idle" || notIdle !== undefined) {
+/**
+ * Decisions first: on a busy machine the writer runs when a core is free, and catches up from the ring. Resolves
+ * to whether the thread runs under SCHED_IDLE where the decision thread may raise it again (AUDIT_WRITER_SCHED=auto).
+ */
+async function takePriority(): Promise<boolean> {
+  if (init.sched === "idle") {
+    const notIdle = await setThisThreadIdlePolicy();
+    if (notIdle === undefined) return false;
+    logger.info({ reason: notIdle, nice: init.nice }, "audit writer thread not under SCHED_IDLE (AUDIT_WRITER_SCHED=idle): it runs at AUDIT_WRITER_NICE");
+  }
   const notNiced = setThisThreadNice(init.nice);
   if (notNiced !== undefined) logger.info({ nice: init.nice, reason: notNiced }, "audit writer thread runs at normal priority: AUDIT_WRITER_NICE not applied");
+  if (init.sched !== "auto") return false;
+  // Under SCHED_IDLE only where it can leave it again: a writer starved for good would shed every decision.
+  const notIdle = mayLeaveIdlePolicy(notNiced === undefined ? init.nice : 0) ?? (await setThisThreadIdlePolicy());
+  if (notIdle === undefined) return true;
+  logger.info({ reason: notIdle, nice: init.nice }, "audit writer thread runs at AUDIT_WRITER_NICE, not under SCHED_IDLE while it keeps up (AUDIT_WRITER_SCHED=auto)");
+  return false;
 }
+
+const governed = await takePriority();
+const tid = thisThreadIdOrReason();
 
 try {
   ring.prefault(RING_PREFAULT_BYTES);
   await spool.open();
   writer.start();
   poll = setInterval(takeFromRing, RING_POLL_MS);
-  send({ type: "ready" });
+  send({ type: "ready", tid: typeof tid === "number" ? tid : undefined, governed: governed && typeof tid === "number" });
 } catch (err) {
   send({ type: "failed", message: `audit spool ${settings.spoolDir}: ${(err as Error).message}` });
 }

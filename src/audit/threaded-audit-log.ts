@@ -9,6 +9,7 @@ import { encodeAuditRecord } from "./audit-record-codec.js";
 import { auditRingWriter, createAuditRingBuffer, ringBytesFor } from "./audit-ring.js";
 import { createShedReporter } from "./audit-shed-reporter.js";
 import { createAuditStreamHub } from "./audit-stream-hub.js";
+import { createWriterPriorityControl } from "./writer-priority-control.js";
 import type { AuditDatabaseTarget, AuditThreadInit, FromAuditThread, ToAuditThread } from "./audit-thread-protocol.js";
 
 export interface ThreadedAuditLogOptions {
@@ -17,14 +18,22 @@ export interface ThreadedAuditLogOptions {
   /** This thread's connection to the same database: the live stream reads the chain through it. */
   readonly store: AuditStore;
   readonly settings: AuditSettings;
-  readonly metrics: AuditLogMetrics;
+  readonly metrics: AuditLogMetrics & {
+    /** The writer thread, starved under SCHED_IDLE, was raised to normal priority (AUDIT_WRITER_SCHED=auto). */
+    countAuditWriterStall?(): void;
+  };
   readonly logger: AuditLogger;
   /** After a failed database write, how long to spool before trying again; also the restart delay of the thread. @default 1000 */
   readonly retryIntervalMs?: number;
   /** The writer thread's nice value: 0 for the process's priority, up to 19 (AUDIT_WRITER_NICE). @default 0 */
   readonly threadNice?: number;
-  /** "idle": the writer thread runs under SCHED_IDLE instead (AUDIT_WRITER_SCHED). @default "normal" */
-  readonly threadSched?: "normal" | "idle";
+  /**
+   * "idle": the writer thread runs under SCHED_IDLE instead (AUDIT_WRITER_SCHED); "auto": under SCHED_IDLE while
+   * it keeps up, raised to the nice value when records wait, where the process may raise it. @default "normal"
+   */
+  readonly threadSched?: "normal" | "idle" | "auto";
+  /** AUDIT_WRITER_SCHED=auto's timing (writer-priority-control.ts); tests shorten it. */
+  readonly priorityControl?: { readonly stallMs?: number; readonly holdMs?: number; readonly caughtUpDepth?: number };
   /** How often the live stream polls the chain while someone listens. @default 250 */
   readonly streamPollMs?: number;
 }
@@ -39,6 +48,8 @@ export interface ThreadedAuditLogOptions {
 export interface ThreadedAuditLog extends AuditLog {
   /** Ends the writer thread the way a crash would (tests of the restart); resolves once it is gone. */
   crashWriterThread(): Promise<void>;
+  /** The writer's policy while AUDIT_WRITER_SCHED=auto governs it; undefined otherwise. */
+  readonly writerPriority: "idle" | "normal" | undefined;
 }
 
 export function createThreadedAuditLog(options: ThreadedAuditLogOptions): ThreadedAuditLog {
@@ -58,6 +69,17 @@ export function createThreadedAuditLog(options: ThreadedAuditLogOptions): Thread
   const waiting = new Map<number, { readonly type: "flush" | "close"; readonly done: () => void }>();
   let closing = false;
   let closed: Promise<void> | undefined;
+  const priority = createWriterPriorityControl({
+    depth: () => ring.depth,
+    durableRecords: () => ring.durableRecords,
+    waitedFor: () => waiting.size > 0,
+    nice: init.nice,
+    logger,
+    ...(metrics.countAuditWriterStall ? { countStall: () => metrics.countAuditWriterStall?.() } : {}),
+    // A record may wait AUDIT_FLUSH_MS for its batch: only later than that is the writer behind.
+    stallMs: settings.flushIntervalMs + 100,
+    ...options.priorityControl,
+  });
 
   function post(message: ToAuditThread): void {
     worker?.postMessage(message);
@@ -101,6 +123,7 @@ export function createThreadedAuditLog(options: ThreadedAuditLogOptions): Thread
         if (message.type === "ready") {
           started = true;
           worker = thread;
+          if (message.governed && message.tid !== undefined) priority.govern(message.tid);
           for (const [id, { type }] of waiting) post({ type, id });
           resolve();
         } else if (message.type === "failed") {
@@ -119,6 +142,7 @@ export function createThreadedAuditLog(options: ThreadedAuditLogOptions): Thread
         }
         if (worker !== thread) return; // closed
         worker = undefined;
+        priority.release();
         restart(code);
       });
     });
@@ -145,6 +169,7 @@ export function createThreadedAuditLog(options: ThreadedAuditLogOptions): Thread
     const id = nextId++;
     return new Promise<void>((done) => {
       waiting.set(id, { type, done });
+      priority.demand(type === "flush" ? "a flush waits for it" : "the shutdown waits for it");
       post({ type, id });
     });
   }
@@ -183,6 +208,7 @@ export function createThreadedAuditLog(options: ThreadedAuditLogOptions): Thread
         await request("close");
         const thread = worker;
         worker = undefined;
+        priority.release();
         await thread?.terminate();
         if (ring.depth > 0) logger.error({ records: ring.depth }, "audit records could not be written to the database or the spool at shutdown");
       })();
@@ -191,6 +217,9 @@ export function createThreadedAuditLog(options: ThreadedAuditLogOptions): Thread
     hub,
     get depth() {
       return ring.depth;
+    },
+    get writerPriority() {
+      return priority.priority;
     },
     async crashWriterThread() {
       const thread = worker;

@@ -30,6 +30,8 @@ export interface ResidencyMetrics {
   countAuditEntriesWritten(count: number): void;
   /** A decision shed with UNAVAILABLE because the audit queue was full. */
   countAuditShed(): void;
+  /** The audit writer thread, starved under SCHED_IDLE, was raised to normal priority. */
+  countAuditWriterStall(): void;
   /** An emergency override changed status (override issue). */
   countEmergencyOverride(status: EmergencyOverrideStatus): void;
 }
@@ -173,6 +175,12 @@ export function createMetrics(options: MetricsOptions): ResidencyMetrics {
     registers,
   });
 
+  const auditWriterStalls = new Counter({
+    name: "residency_audit_writer_stalls_total",
+    help: "Times the audit writer thread, starved under SCHED_IDLE (AUDIT_WRITER_SCHED=auto), was raised to normal priority.",
+    registers,
+  });
+
   const regionCount = regionLabels.length;
 
   return {
@@ -222,6 +230,7 @@ export function createMetrics(options: MetricsOptions): ResidencyMetrics {
     countAuditWriteFailures: (count = 1) => auditWriteFailures.inc(count),
     countAuditEntriesWritten: (count) => auditEntriesWritten.inc(count),
     countAuditShed: () => auditShed.inc(),
+    countAuditWriterStall: () => auditWriterStalls.inc(),
     countEmergencyOverride: (status) => overrides.labels(status).inc(),
   };
 }

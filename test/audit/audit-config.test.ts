@@ -1,7 +1,13 @@
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { mayLeaveIdlePolicy } from "../../src/audit/thread-priority.js";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { startTestApp } from "../support/start-test-app.js";
-import { SCHED_IDLE, threadPolicies } from "./thread-stat.js";
+import { startServiceProcess } from "./service-process.js";
+import { SCHED_IDLE, taskStats, threadPolicies } from "./thread-stat.js";
 
 describe("audit configuration", () => {
   it("defaults: spool under DATA_DIR, a 100,000-record queue, batches of 500 every 100 ms", () => {
@@ -12,7 +18,7 @@ describe("audit configuration", () => {
       flushIntervalMs: 100,
       writerThread: true,
       writerNice: 10,
-      writerSched: "normal",
+      writerSched: "auto",
     });
     expect(loadConfig({}).audit.spoolDir).toBe("./data/audit-spool");
   });
@@ -26,6 +32,7 @@ describe("audit configuration", () => {
       spoolDir: "/spool", queueMax: 5, batchSize: 50, flushIntervalMs: 20, writerThread: false, writerNice: 0, writerSched: "idle",
     });
     expect(loadConfig({ AUDIT_WRITER_SCHED: "normal" }).audit.writerSched).toBe("normal");
+    expect(loadConfig({ AUDIT_WRITER_SCHED: "AUTO" }).audit.writerSched).toBe("auto");
   });
 
   it("refuses a bad value, naming the variable", () => {
@@ -44,4 +51,42 @@ describe("audit configuration", () => {
       await t.cleanup();
     }
   });
+
+  it.runIf(process.platform === "linux" && mayLeaveIdlePolicy(10) === undefined)(
+    "an app started with the default (auto) runs its audit writer thread under SCHED_IDLE where it may raise it again",
+    async () => {
+      expect(await threadPolicies()).not.toContain(SCHED_IDLE);
+      const t = await startTestApp();
+      try {
+        expect((await threadPolicies()).filter((policy) => policy === SCHED_IDLE)).toHaveLength(1);
+        // Not starved here: the stall counter is exposed, at zero.
+        expect(await (await fetch(`${t.metricsUrl}/metrics`)).text()).toMatch(/^residency_audit_writer_stalls_total 0$/m);
+      } finally {
+        await t.cleanup();
+      }
+    },
+  );
+
+  it.runIf(process.platform === "linux" && process.getuid?.() === 0 && existsSync("/usr/bin/setpriv"))(
+    "where the process may not raise a thread again (no CAP_SYS_NICE), auto keeps the writer at AUDIT_WRITER_NICE and says why",
+    async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), "residency-auto-sched-"));
+      const service = await startServiceProcess({ DATA_DIR: dataDir, AUDIT_WRITER_NICE: "12" }, ["setpriv", "--bounding-set", "-sys_nice"]);
+      try {
+        const stats = await taskStats(service.child.pid!);
+        expect(stats.map((s) => s.policy)).not.toContain(SCHED_IDLE);
+        expect(stats.filter((s) => s.nice === 12)).toHaveLength(1);
+        expect(service.lines).toContainEqual(
+          expect.objectContaining({
+            level: "INFO",
+            message: expect.stringContaining("not under SCHED_IDLE while it keeps up (AUDIT_WRITER_SCHED=auto)"),
+            reason: expect.stringContaining("no CAP_SYS_NICE"),
+          }),
+        );
+      } finally {
+        expect(await service.terminate()).toBe(0);
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    },
+  );
 });

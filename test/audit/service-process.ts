@@ -12,9 +12,13 @@ export interface ServiceProcess {
   terminate(): Promise<number | null>;
 }
 
-/** Starts `npm start`'s command (`node --import tsx src/main.ts`) and resolves once it serves. */
-export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+/**
+ * Starts `npm start`'s command (`node --import tsx src/main.ts`), behind `wrapper` (a command and its arguments
+ * that runs it, e.g. setpriv), and resolves once it serves.
+ */
+export async function startServiceProcess(env: Record<string, string>, wrapper: readonly string[] = []): Promise<ServiceProcess> {
+  const command = [...wrapper, process.execPath, "--import", "tsx", "src/main.ts"];
+  const child = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, HOST: "127.0.0.1", PORT: "0", GRPC_PORT: "0", METRICS_PORT: "0", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,5 +1,6 @@
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { contentsOf } from "../../src/audit/audit-content.js";
@@ -9,6 +10,7 @@ import type { AuditLogMetrics } from "../../src/audit/audit-log.js";
 import type { AuditLogger } from "../../src/audit/audit-logger.js";
 import { decodeAuditRecord, encodeAuditRecord } from "../../src/audit/audit-record-codec.js";
 import type { AdminAuditRecord, AuditRecord, DecisionAuditRecord } from "../../src/audit/audit-record.js";
+import { mayLeaveIdlePolicy } from "../../src/audit/thread-priority.js";
 import { createThreadedAuditLog, type ThreadedAuditLog } from "../../src/audit/threaded-audit-log.js";
 import type { Reason } from "../../src/domain/decision.js";
 import { createSqlitePolicyStore } from "../../src/store/sqlite/sqlite-policy-store.js";
@@ -144,24 +146,38 @@ describe("threaded audit log (writer in a worker thread, SQLite)", () => {
   async function setup(
     settings: { queueMax?: number; batchSize?: number; flushIntervalMs?: number } = {},
     threadNice = 0,
-    threadSched: "normal" | "idle" = "normal",
+    threadSched: "normal" | "idle" | "auto" = "normal",
+    priorityControl: { stallMs?: number; holdMs?: number } = {},
   ) {
     const store = createSqlitePolicyStore({ dataDir: dir });
     await store.open();
     stores.push(store);
-    const counted = { written: 0, shed: 0, failures: 0, depth: -1 };
-    const metrics: AuditLogMetrics = {
+    const counted = { written: 0, shed: 0, failures: 0, depth: -1, stalls: 0 };
+    const metrics: AuditLogMetrics & { countAuditWriterStall(): void } = {
       setAuditQueueDepth: (depth) => (counted.depth = depth),
       countAuditWriteFailures: (n = 1) => (counted.failures += n),
       countAuditEntriesWritten: (n) => (counted.written += n),
       countAuditShed: () => counted.shed++,
+      countAuditWriterStall: () => counted.stalls++,
     };
     const lines: { level: string; msg: string; obj: object }[] = [];
-    const logger: AuditLogger = {
-      info: (obj, msg) => lines.push({ level: "info", msg, obj }),
-      warn: (obj, msg) => lines.push({ level: "warn", msg, obj }),
-      error: (obj, msg) => lines.push({ level: "error", msg, obj }),
+    const awaited: { readonly pattern: RegExp; readonly found: () => void }[] = [];
+    const push = (level: string, obj: object, msg: string) => {
+      lines.push({ level, msg, obj });
+      for (const [i, waiter] of [...awaited.entries()].reverse()) {
+        if (waiter.pattern.test(msg)) {
+          awaited.splice(i, 1);
+          waiter.found();
+        }
+      }
     };
+    const logger: AuditLogger = {
+      info: (obj, msg) => push("info", obj, msg),
+      warn: (obj, msg) => push("warn", obj, msg),
+      error: (obj, msg) => push("error", obj, msg),
+    };
+    /** The next log line (from now on) whose message matches. */
+    const nextLine = (pattern: RegExp) => new Promise<void>((found) => awaited.push({ pattern, found }));
     const log = createThreadedAuditLog({
       target: { databaseUrl: undefined, dataDir: dir },
       store,
@@ -170,10 +186,11 @@ describe("threaded audit log (writer in a worker thread, SQLite)", () => {
       logger,
       threadNice,
       threadSched,
+      priorityControl,
     });
     logs.push(log);
     await log.start();
-    return { store, log, counted, lines };
+    return { store, log, counted, lines, nextLine };
   }
 
 
@@ -214,6 +231,49 @@ describe("threaded audit log (writer in a worker thread, SQLite)", () => {
     expect(await threadPolicies()).not.toContain(SCHED_IDLE);
     expect((await threadNices()).filter((nice) => nice === 13)).toHaveLength(1);
     expect(lines).toContainEqual(expect.objectContaining({ level: "info", msg: expect.stringContaining("not under SCHED_IDLE") }));
+  });
+
+  describe.runIf(process.platform === "linux" && mayLeaveIdlePolicy(13) === undefined)("AUDIT_WRITER_SCHED=auto (this process may raise a thread again)", () => {
+    const busy: ChildProcess[] = [];
+    afterEach(async () => {
+      await Promise.all(busy.splice(0).map((child) => new Promise((exited) => (child.once("exit", exited), child.kill("SIGKILL")))));
+    });
+
+    it("runs the writer under SCHED_IDLE, raises it to its nice value while a flush waits, and lowers it once caught up", async () => {
+      const { log, nextLine, counted } = await setup({}, 13, "auto", { holdMs: 200 });
+      expect((await threadPolicies()).filter((policy) => policy === SCHED_IDLE)).toHaveLength(1);
+      expect(log.writerPriority).toBe("idle");
+      const raised = nextLine(/raised to normal priority: it is waited for/);
+      log.record(decision(1));
+      await log.flush();
+      await raised;
+      expect(log.writerPriority).toBe("normal");
+      expect(await threadPolicies()).not.toContain(SCHED_IDLE);
+      // Back under the normal policy, at the nice value it was given.
+      expect((await threadNices()).filter((nice) => nice === 13)).toHaveLength(1);
+      await nextLine(/back under SCHED_IDLE/);
+      expect(log.writerPriority).toBe("idle");
+      expect((await threadPolicies()).filter((policy) => policy === SCHED_IDLE)).toHaveLength(1);
+      expect(counted.stalls).toBe(0);
+      expect(counted.written).toBe(1);
+    });
+
+    it("raises a writer starved under SCHED_IDLE (every core busy), which then writes, and counts it", async () => {
+      // Nice 0 once raised: it competes with the busy loops as their equal, and the test need not wait long.
+      const { log, nextLine, counted, lines } = await setup({ flushIntervalMs: 20 }, 0, "auto", { stallMs: 50, holdMs: 60_000 });
+      for (let i = 0; i <= availableParallelism(); i++) {
+        busy.push(spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }));
+      }
+      const starved = nextLine(/starved under SCHED_IDLE/);
+      for (let i = 0; i < 10; i++) log.record(decision(i));
+      await starved;
+      expect(counted.stalls).toBe(1);
+      expect(lines.find((line) => /starved/.test(line.msg))).toMatchObject({ level: "warn", obj: { nice: 0, reason: expect.stringMatching(/records waited \d+ ms with none written/) } });
+      expect(log.writerPriority).toBe("normal");
+      expect(await threadPolicies()).not.toContain(SCHED_IDLE);
+      await log.flush();
+      expect(counted.written).toBe(10);
+    });
   });
 
   it("appends what the decision path recorded, in order, hash-chained, and reports it", async () => {

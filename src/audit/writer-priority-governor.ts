@@ -1,0 +1,94 @@
+/**
+ * When the audit writer thread runs under SCHED_IDLE (AUDIT_WRITER_SCHED=auto), it only gets a core nothing else
+ * wants. That keeps it off the decision thread's way, but on a host whose cores are all busy it would get almost
+ * no CPU: records would pile up until decisions are shed. The governor watches the ring and says when to raise the
+ * writer to normal scheduling (records waiting and none made durable for `stallMs`, or someone waiting for the
+ * writer: a flush, the shutdown) and when to lower it again (raised for at least `holdMs` and caught up).
+ *
+ * Pure: the caller feeds it the time and the ring's counters, applies the changes it returns, and reports back.
+ */
+
+export type WriterPriority = "idle" | "normal";
+
+export interface PriorityChange {
+  readonly to: WriterPriority;
+  /** For the log line: why. */
+  readonly reason: string;
+  /** "stalled" for a raise because records waited, "demand" for one because someone waits, "caught-up" for a lowering. */
+  readonly cause: "stalled" | "demand" | "caught-up";
+}
+
+export interface WriterPriorityGovernorOptions {
+  /** Records waiting this long with none made durable raise the writer. */
+  readonly stallMs: number;
+  /** The least time the writer stays raised before it may go back to SCHED_IDLE. */
+  readonly holdMs: number;
+  /** At most this many records waiting counts as caught up. */
+  readonly caughtUpDepth: number;
+}
+
+export interface WriterPriorityGovernor {
+  /** The ring's depth and durable counter at `now`; a change to make, if one is due. */
+  observe(now: number, depth: number, durableRecords: number): PriorityChange | undefined;
+  /** Someone waits for the writer (`why`): a raise, unless it is raised already. */
+  demand(now: number, why: string): PriorityChange | undefined;
+  /** The change returned last was made. Until then (or `failed`), no other change is returned. */
+  applied(now: number): void;
+  /** The change returned last could not be made: the priority stays as it was. */
+  failed(): void;
+  readonly priority: WriterPriority;
+}
+
+/** A governor for a writer that starts under SCHED_IDLE. */
+export function createWriterPriorityGovernor(options: WriterPriorityGovernorOptions): WriterPriorityGovernor {
+  let priority: WriterPriority = "idle";
+  let pending: PriorityChange | undefined;
+  let raisedAt = 0;
+  let lastDurable: number | undefined;
+  /** When records were last seen leaving (or the ring empty): a stall is measured from here. */
+  let progressAt = 0;
+
+  function propose(change: PriorityChange): PriorityChange {
+    pending = change;
+    return change;
+  }
+
+  return {
+    observe(now, depth, durableRecords) {
+      if (durableRecords !== lastDurable || depth === 0) progressAt = now;
+      lastDurable = durableRecords;
+      if (pending !== undefined) return undefined;
+      const waited = now - progressAt;
+      if (priority === "idle" && depth > 0 && waited >= options.stallMs) {
+        return propose({ to: "normal", cause: "stalled", reason: `${depth} records waited ${Math.round(waited)} ms with none written` });
+      }
+      if (priority === "normal" && now - raisedAt >= options.holdMs && depth <= options.caughtUpDepth) {
+        return propose({ to: "idle", cause: "caught-up", reason: `${depth} records waiting after ${Math.round(now - raisedAt)} ms raised` });
+      }
+      return undefined;
+    },
+    demand(now, why) {
+      if (priority === "normal") {
+        // Keep it raised while it is waited for.
+        raisedAt = Math.max(raisedAt, now);
+        return undefined;
+      }
+      if (pending !== undefined) return undefined;
+      return propose({ to: "normal", cause: "demand", reason: why });
+    },
+    applied(now) {
+      if (pending === undefined) return;
+      priority = pending.to;
+      if (priority === "normal") raisedAt = now;
+      // A lowered writer gets the full stall time before the next raise.
+      progressAt = now;
+      pending = undefined;
+    },
+    failed() {
+      pending = undefined;
+    },
+    get priority() {
+      return priority;
+    },
+  };
+}
