@@ -32,8 +32,9 @@ export type ToAuditThread =
 
 /** Writer thread → main thread. */
 export type FromAuditThread =
-  /** `governed`: the thread (`tid`) runs under SCHED_IDLE and may be raised (AUDIT_WRITER_SCHED=auto). */
-  | { readonly type: "ready"; readonly tid: number | undefined; readonly governed: boolean }
+  | { readonly type: "ready" }
+  /** The thread (`tid`) now runs under SCHED_IDLE and may be raised again (AUDIT_WRITER_SCHED=auto). */
+  | { readonly type: "idle"; readonly tid: number }
   | { readonly type: "failed"; readonly message: string }
   /** Entries appended to the chain (metrics; the live stream polls sooner). */
   | { readonly type: "appended"; readonly entries: number }

@@ -55,15 +55,16 @@ async function openAppender(): Promise<Appender> {
 }
 
 let appender: Promise<Appender> | undefined;
-/** Opened on first use and again after a failed open: the database may be down when the thread starts. */
+/** Opened on first use (at start under AUDIT_WRITER_SCHED=auto), and again after a failed open: the database may be down when the thread starts. */
+function openedAppender(): Promise<Appender> {
+  appender ??= openAppender().catch((err: unknown) => {
+    appender = undefined;
+    throw err;
+  });
+  return appender;
+}
 const appendOnly: Pick<AuditStore, "appendAudit"> = {
-  async appendAudit(contents, spool) {
-    appender ??= openAppender().catch((err: unknown) => {
-      appender = undefined;
-      throw err;
-    });
-    return (await appender).appendAudit(contents, spool);
-  },
+  appendAudit: async (contents, spool) => (await openedAppender()).appendAudit(contents, spool),
 };
 
 const spool = createAuditSpool({
@@ -147,34 +148,46 @@ const RING_POLL_MS = 5;
 let poll: NodeJS.Timeout | undefined;
 
 /**
- * Decisions first: on a busy machine the writer runs when a core is free, and catches up from the ring. Resolves
- * to whether the thread runs under SCHED_IDLE where the decision thread may raise it again (AUDIT_WRITER_SCHED=auto).
+ * Decisions first: on a busy machine the writer runs when a core is free, and catches up from the ring. Returns
+ * the nice value the thread runs at.
  */
-async function takePriority(): Promise<boolean> {
+async function takePriority(): Promise<number> {
   if (init.sched === "idle") {
     const notIdle = await setThisThreadIdlePolicy();
-    if (notIdle === undefined) return false;
+    if (notIdle === undefined) return 0;
     logger.info({ reason: notIdle, nice: init.nice }, "audit writer thread not under SCHED_IDLE (AUDIT_WRITER_SCHED=idle): it runs at AUDIT_WRITER_NICE");
   }
   const notNiced = setThisThreadNice(init.nice);
-  if (notNiced !== undefined) logger.info({ nice: init.nice, reason: notNiced }, "audit writer thread runs at normal priority: AUDIT_WRITER_NICE not applied");
-  if (init.sched !== "auto") return false;
-  // Under SCHED_IDLE only where it can leave it again: a writer starved for good would shed every decision.
-  const notIdle = mayLeaveIdlePolicy(notNiced === undefined ? init.nice : 0) ?? (await setThisThreadIdlePolicy());
-  if (notIdle === undefined) return true;
-  logger.info({ reason: notIdle, nice: init.nice }, "audit writer thread runs at AUDIT_WRITER_NICE, not under SCHED_IDLE while it keeps up (AUDIT_WRITER_SCHED=auto)");
-  return false;
+  if (notNiced === undefined) return init.nice;
+  logger.info({ nice: init.nice, reason: notNiced }, "audit writer thread runs at normal priority: AUDIT_WRITER_NICE not applied");
+  return 0;
 }
 
-const governed = await takePriority();
-const tid = thisThreadIdOrReason();
+/**
+ * AUDIT_WRITER_SCHED=auto: under SCHED_IDLE once its database connection is open (opening it costs as much CPU as
+ * thousands of entries, which on a busy host would already count as a stall), and only where the decision thread
+ * can raise it again: a writer starved for good would shed every decision.
+ */
+async function goIdleWhenWarm(nice: number): Promise<void> {
+  await openedAppender().catch(() => undefined); // a failed open is tried again on first use
+  const tid = thisThreadIdOrReason();
+  const notIdle = typeof tid === "string" ? tid : (mayLeaveIdlePolicy(nice) ?? (await setThisThreadIdlePolicy()));
+  if (notIdle === undefined) {
+    send({ type: "idle", tid: tid as number });
+    return;
+  }
+  logger.info({ reason: notIdle, nice: init.nice }, "audit writer thread runs at AUDIT_WRITER_NICE, not under SCHED_IDLE while it keeps up (AUDIT_WRITER_SCHED=auto)");
+}
+
+const nice = await takePriority();
 
 try {
   ring.prefault(RING_PREFAULT_BYTES);
   await spool.open();
   writer.start();
   poll = setInterval(takeFromRing, RING_POLL_MS);
-  send({ type: "ready", tid: typeof tid === "number" ? tid : undefined, governed: governed && typeof tid === "number" });
+  if (init.sched === "auto") void goIdleWhenWarm(nice);
+  send({ type: "ready" });
 } catch (err) {
   send({ type: "failed", message: `audit spool ${settings.spoolDir}: ${(err as Error).message}` });
 }

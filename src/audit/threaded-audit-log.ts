@@ -96,6 +96,8 @@ export function createThreadedAuditLog(options: ThreadedAuditLogOptions): Thread
         return metrics.countAuditWriteFailures(message.count);
       case "log":
         return logger[message.level](message.obj, message.msg);
+      case "idle":
+        return priority.govern(message.tid);
       case "flushed":
       case "closed": {
         metrics.setAuditQueueDepth(ring.depth);
@@ -123,7 +125,6 @@ export function createThreadedAuditLog(options: ThreadedAuditLogOptions): Thread
         if (message.type === "ready") {
           started = true;
           worker = thread;
-          if (message.governed && message.tid !== undefined) priority.govern(message.tid);
           for (const [id, { type }] of waiting) post({ type, id });
           resolve();
         } else if (message.type === "failed") {

@@ -92,6 +92,7 @@ export function createWriterPriorityControl(options: WriterPriorityControlOption
   return {
     govern(tid) {
       release();
+      logger.info({ tid, nice: options.nice }, "audit writer thread under SCHED_IDLE (AUDIT_WRITER_SCHED=auto): raised to AUDIT_WRITER_NICE whenever it falls behind");
       const governor = createWriterPriorityGovernor({
         stallMs,
         holdMs: options.holdMs ?? 10_000,

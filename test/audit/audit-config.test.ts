@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { mayLeaveIdlePolicy } from "../../src/audit/thread-priority.js";
 import { ConfigError, loadConfig } from "../../src/config.js";
@@ -56,8 +57,12 @@ describe("audit configuration", () => {
     "an app started with the default (auto) runs its audit writer thread under SCHED_IDLE where it may raise it again",
     async () => {
       expect(await threadPolicies()).not.toContain(SCHED_IDLE);
-      const t = await startTestApp();
+      let underIdle!: () => void;
+      const said = new Promise<void>((resolve) => (underIdle = resolve));
+      const logger = pino({ level: "info" }, { write: (line: string) => /under SCHED_IDLE \(AUDIT_WRITER_SCHED=auto\)/.test(line) && underIdle() });
+      const t = await startTestApp({}, undefined, { logger });
       try {
+        await said; // once the writer's database connection is open
         expect((await threadPolicies()).filter((policy) => policy === SCHED_IDLE)).toHaveLength(1);
         // Not starved here: the stall counter is exposed, at zero.
         expect(await (await fetch(`${t.metricsUrl}/metrics`)).text()).toMatch(/^residency_audit_writer_stalls_total 0$/m);
@@ -73,16 +78,14 @@ describe("audit configuration", () => {
       const dataDir = await mkdtemp(join(tmpdir(), "residency-auto-sched-"));
       const service = await startServiceProcess({ DATA_DIR: dataDir, AUDIT_WRITER_NICE: "12" }, ["setpriv", "--bounding-set", "-sys_nice"]);
       try {
+        // Said once the writer's database connection is open, when it would otherwise go under SCHED_IDLE.
+        expect(await service.logged(/not under SCHED_IDLE while it keeps up \(AUDIT_WRITER_SCHED=auto\)/)).toMatchObject({
+          level: "INFO",
+          reason: expect.stringContaining("no CAP_SYS_NICE"),
+        });
         const stats = await taskStats(service.child.pid!);
         expect(stats.map((s) => s.policy)).not.toContain(SCHED_IDLE);
         expect(stats.filter((s) => s.nice === 12)).toHaveLength(1);
-        expect(service.lines).toContainEqual(
-          expect.objectContaining({
-            level: "INFO",
-            message: expect.stringContaining("not under SCHED_IDLE while it keeps up (AUDIT_WRITER_SCHED=auto)"),
-            reason: expect.stringContaining("no CAP_SYS_NICE"),
-          }),
-        );
       } finally {
         expect(await service.terminate()).toBe(0);
         await rm(dataDir, { recursive: true, force: true });

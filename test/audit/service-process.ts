@@ -7,6 +7,8 @@ export interface ServiceProcess {
   readonly grpcPort: number;
   /** Every JSON log line so far. */
   readonly lines: Record<string, unknown>[];
+  /** The first log line whose message matches, logged already or once it is. */
+  logged(message: RegExp): Promise<Record<string, unknown>>;
   readonly exit: Promise<number | null>;
   /** SIGTERM, then the exit code. */
   terminate(): Promise<number | null>;
@@ -26,6 +28,7 @@ export async function startServiceProcess(env: Record<string, string>, wrapper: 
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const lines: Record<string, unknown>[] = [];
+  const awaited: { readonly message: RegExp; readonly found: (line: Record<string, unknown>) => void }[] = [];
   const serving = new Promise<{ port: number; grpcPort: number }>((resolve, reject) => {
     const reader = createInterface({ input: child.stdout! });
     reader.on("line", (line) => {
@@ -36,6 +39,12 @@ export async function startServiceProcess(env: Record<string, string>, wrapper: 
         return;
       }
       lines.push(entry);
+      for (const [i, waiter] of [...awaited.entries()].reverse()) {
+        if (waiter.message.test(String(entry.message))) {
+          awaited.splice(i, 1);
+          waiter.found(entry);
+        }
+      }
       if (entry.message === "residency is serving") resolve({ port: entry.port as number, grpcPort: entry.grpc_port as number });
     });
     void exit.then((code) => reject(new Error(`service exited before serving (code ${code}): ${stderr.slice(-2000)}`)));
@@ -46,6 +55,10 @@ export async function startServiceProcess(env: Record<string, string>, wrapper: 
     port,
     grpcPort,
     lines,
+    logged(message) {
+      const line = lines.find((entry) => message.test(String(entry.message)));
+      return line ? Promise.resolve(line) : new Promise((found) => awaited.push({ message, found }));
+    },
     exit,
     async terminate() {
       if (child.exitCode === null) child.kill("SIGTERM");

@@ -176,8 +176,9 @@ describe("threaded audit log (writer in a worker thread, SQLite)", () => {
       warn: (obj, msg) => push("warn", obj, msg),
       error: (obj, msg) => push("error", obj, msg),
     };
-    /** The next log line (from now on) whose message matches. */
-    const nextLine = (pattern: RegExp) => new Promise<void>((found) => awaited.push({ pattern, found }));
+    /** Resolves once a log line whose message matches has been logged (already, or from now on). */
+    const loggedLine = (pattern: RegExp) =>
+      new Promise<void>((found) => (lines.some((line) => pattern.test(line.msg)) ? found() : awaited.push({ pattern, found })));
     const log = createThreadedAuditLog({
       target: { databaseUrl: undefined, dataDir: dir },
       store,
@@ -190,7 +191,7 @@ describe("threaded audit log (writer in a worker thread, SQLite)", () => {
     });
     logs.push(log);
     await log.start();
-    return { store, log, counted, lines, nextLine };
+    return { store, log, counted, lines, loggedLine };
   }
 
 
@@ -240,10 +241,12 @@ describe("threaded audit log (writer in a worker thread, SQLite)", () => {
     });
 
     it("runs the writer under SCHED_IDLE, raises it to its nice value while a flush waits, and lowers it once caught up", async () => {
-      const { log, nextLine, counted } = await setup({}, 13, "auto", { holdMs: 200 });
+      const { log, loggedLine, counted } = await setup({}, 13, "auto", { holdMs: 200 });
+      // Once its database connection is open (see the next test).
+      await loggedLine(/under SCHED_IDLE \(AUDIT_WRITER_SCHED=auto\)/);
       expect((await threadPolicies()).filter((policy) => policy === SCHED_IDLE)).toHaveLength(1);
       expect(log.writerPriority).toBe("idle");
-      const raised = nextLine(/raised to normal priority: it is waited for/);
+      const raised = loggedLine(/raised to normal priority: it is waited for/);
       log.record(decision(1));
       await log.flush();
       await raised;
@@ -251,7 +254,7 @@ describe("threaded audit log (writer in a worker thread, SQLite)", () => {
       expect(await threadPolicies()).not.toContain(SCHED_IDLE);
       // Back under the normal policy, at the nice value it was given.
       expect((await threadNices()).filter((nice) => nice === 13)).toHaveLength(1);
-      await nextLine(/back under SCHED_IDLE/);
+      await loggedLine(/back under SCHED_IDLE/);
       expect(log.writerPriority).toBe("idle");
       expect((await threadPolicies()).filter((policy) => policy === SCHED_IDLE)).toHaveLength(1);
       expect(counted.stalls).toBe(0);
@@ -260,11 +263,13 @@ describe("threaded audit log (writer in a worker thread, SQLite)", () => {
 
     it("raises a writer starved under SCHED_IDLE (every core busy), which then writes, and counts it", async () => {
       // Nice 0 once raised: it competes with the busy loops as their equal, and the test need not wait long.
-      const { log, nextLine, counted, lines } = await setup({ flushIntervalMs: 20 }, 0, "auto", { stallMs: 50, holdMs: 60_000 });
+      const { log, loggedLine, counted, lines } = await setup({ flushIntervalMs: 20 }, 0, "auto", { stallMs: 50, holdMs: 60_000 });
+      // Its database connection is opened at the nice value first: that alone would be a stall on a busy host.
+      await loggedLine(/under SCHED_IDLE \(AUDIT_WRITER_SCHED=auto\)/);
       for (let i = 0; i <= availableParallelism(); i++) {
         busy.push(spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }));
       }
-      const starved = nextLine(/starved under SCHED_IDLE/);
+      const starved = loggedLine(/starved under SCHED_IDLE/);
       for (let i = 0; i < 10; i++) log.record(decision(i));
       await starved;
       expect(counted.stalls).toBe(1);
