@@ -67,7 +67,7 @@ export function createWriterPriorityControl(options: WriterPriorityControlOption
       } else if (change.cause === "stalled") {
         options.countStall?.();
         logger.warn(
-          { reason: change.reason, nice: options.nice },
+          { reason: change.reason, nice: options.nice, hold_ms: current.governor.holdMs },
           "audit writer thread starved under SCHED_IDLE (every core busy): raised to normal priority until it catches up",
         );
       } else {

@@ -3,7 +3,9 @@
  * wants. That keeps it off the decision thread's way, but on a host whose cores are all busy it would get almost
  * no CPU: records would pile up until decisions are shed. The governor watches the ring and says when to raise the
  * writer to normal scheduling (records waiting and none made durable for `stallMs`, or someone waiting for the
- * writer: a flush, the shutdown) and when to lower it again (raised for at least `holdMs` and caught up).
+ * writer: a flush, the shutdown) and when to lower it again (raised for at least the hold time and caught up). A
+ * writer that starves again soon after it was lowered is held raised twice as long each time (up to 32 × `holdMs`),
+ * so that a host busy for good does not see it flap between the policies every few seconds.
  *
  * Pure: the caller feeds it the time and the ring's counters, applies the changes it returns, and reports back.
  */
@@ -21,7 +23,7 @@ export interface PriorityChange {
 export interface WriterPriorityGovernorOptions {
   /** Records waiting this long with none made durable raise the writer. */
   readonly stallMs: number;
-  /** The least time the writer stays raised before it may go back to SCHED_IDLE. */
+  /** The least time the writer stays raised before it may go back to SCHED_IDLE (doubled on repeated stalls). */
   readonly holdMs: number;
   /** At most this many records waiting counts as caught up. */
   readonly caughtUpDepth: number;
@@ -37,13 +39,20 @@ export interface WriterPriorityGovernor {
   /** The change returned last could not be made: the priority stays as it was. */
   failed(): void;
   readonly priority: WriterPriority;
+  /** How long a raise now lasts at least, in ms. */
+  readonly holdMs: number;
 }
+
+/** The longest hold, in multiples of `holdMs`. */
+const MAX_HOLD_FACTOR = 32;
 
 /** A governor for a writer that starts under SCHED_IDLE. */
 export function createWriterPriorityGovernor(options: WriterPriorityGovernorOptions): WriterPriorityGovernor {
   let priority: WriterPriority = "idle";
   let pending: PriorityChange | undefined;
   let raisedAt = 0;
+  let loweredAt: number | undefined;
+  let hold = options.holdMs;
   let lastDurable: number | undefined;
   /** When records were last seen leaving (or the ring empty): a stall is measured from here. */
   let progressAt = 0;
@@ -60,9 +69,11 @@ export function createWriterPriorityGovernor(options: WriterPriorityGovernorOpti
       if (pending !== undefined) return undefined;
       const waited = now - progressAt;
       if (priority === "idle" && depth > 0 && waited >= options.stallMs) {
+        // Starved again within two holds of being lowered: the host is busy for longer than the last hold.
+        hold = loweredAt !== undefined && now - loweredAt < 2 * hold ? Math.min(2 * hold, MAX_HOLD_FACTOR * options.holdMs) : options.holdMs;
         return propose({ to: "normal", cause: "stalled", reason: `${depth} records waited ${Math.round(waited)} ms with none written` });
       }
-      if (priority === "normal" && now - raisedAt >= options.holdMs && depth <= options.caughtUpDepth) {
+      if (priority === "normal" && now - raisedAt >= hold && depth <= options.caughtUpDepth) {
         return propose({ to: "idle", cause: "caught-up", reason: `${depth} records waiting after ${Math.round(now - raisedAt)} ms raised` });
       }
       return undefined;
@@ -74,12 +85,15 @@ export function createWriterPriorityGovernor(options: WriterPriorityGovernorOpti
         return undefined;
       }
       if (pending !== undefined) return undefined;
+      // Not a sign of a busy host: the plain hold.
+      hold = options.holdMs;
       return propose({ to: "normal", cause: "demand", reason: why });
     },
     applied(now) {
       if (pending === undefined) return;
       priority = pending.to;
       if (priority === "normal") raisedAt = now;
+      else loweredAt = now;
       // A lowered writer gets the full stall time before the next raise.
       progressAt = now;
       pending = undefined;
@@ -89,6 +103,9 @@ export function createWriterPriorityGovernor(options: WriterPriorityGovernorOpti
     },
     get priority() {
       return priority;
+    },
+    get holdMs() {
+      return hold;
     },
   };
 }

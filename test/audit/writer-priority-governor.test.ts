@@ -49,6 +49,33 @@ describe("writer priority governor (AUDIT_WRITER_SCHED=auto)", () => {
     expect(g.observe(1_250, 10, 62)?.to).toBe("normal");
   });
 
+  it("holds a writer that starves again soon after it was lowered twice as long each time, up to 32 × holdMs", () => {
+    const g = governor();
+    let t = 0;
+    /** A stall at `t`, then a lowering as soon as the hold allows: returns the hold that raise had. */
+    const stallThenLower = (): number => {
+      g.observe(t, 1, 0);
+      t += 100;
+      expect(g.observe(t, 1, 0)?.cause).toBe("stalled");
+      g.applied(t);
+      const hold = g.holdMs;
+      expect(g.observe(t + hold - 1, 0, 1)).toBeUndefined();
+      t += hold;
+      expect(g.observe(t, 0, 1)?.to).toBe("idle");
+      g.applied(t);
+      return hold;
+    };
+    expect([1, 2, 3, 4, 5, 6, 7].map(stallThenLower)).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 32_000]);
+    // Idle for longer than two holds before the next stall: the plain hold again.
+    t += 64_001;
+    expect(stallThenLower()).toBe(1_000);
+    // A raise on demand is no sign of a busy host either.
+    stallThenLower();
+    expect(g.demand(t + 10, "a flush waits for it")?.cause).toBe("demand");
+    g.applied(t + 10);
+    expect(g.holdMs).toBe(1_000);
+  });
+
   it("raises on demand (a flush, the shutdown), and a demand keeps a raised writer raised", () => {
     const g = governor();
     expect(g.demand(0, "a flush waits for it")).toEqual({ to: "normal", cause: "demand", reason: "a flush waits for it" });
