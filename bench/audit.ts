@@ -5,7 +5,7 @@
 //   BENCH_AUDIT_POSTGRES_URL   a server where a scratch database may be created (default: the tests' server)
 //   BENCH_AUDIT_ROUNDS=6       rounds per mode in part 1 (each BENCH_AUDIT_ROUND_MS=500 long)
 //   BENCH_AUDIT_ENTRIES=40000  entries per writer run in part 2
-//   BENCH_AUDIT_SERVICE_ROUNDS=6, BENCH_AUDIT_SERVICE_SECONDS=3   part 3: h2load runs per app and level, and their length
+//   BENCH_AUDIT_SERVICE_ROUNDS=10, BENCH_AUDIT_SERVICE_SECONDS=3   part 3: h2load runs per app and level, and their length
 //   AUDIT_WRITER_SCHED, AUDIT_WRITER_NICE   part 3: passed on to both apps (the service's own settings)
 //   BENCH_AUDIT_PARTS=1,2,3    which parts to run
 import { randomBytes } from "node:crypto";
@@ -320,7 +320,7 @@ async function main(): Promise<void> {
     if (parts.has(3)) {
       log();
       log("== 3. The service: ResolveAccess req/s on the native gRPC listener (h2load), decisions' audit on vs off ==");
-      const serviceRounds = envInt("BENCH_AUDIT_SERVICE_ROUNDS", 6);
+      const serviceRounds = envInt("BENCH_AUDIT_SERVICE_ROUNDS", 10);
       const service = await measureServiceAudit({ durationS: envInt("BENCH_AUDIT_SERVICE_SECONDS", 3), rounds: serviceRounds });
       if (service === undefined) {
         log("  skipped: h2load not found (apt-get install nghttp2-client)");
