@@ -16,7 +16,7 @@ export interface WriterPriorityControlOptions {
   readonly countStall?: () => void;
   /** Records waiting this long with none made durable mean the writer is starved. @default 100 */
   readonly stallMs?: number;
-  /** @default 10000 */
+  /** The least time a raise lasts (doubled on repeated stalls). @default 2000 */
   readonly holdMs?: number;
   /** @default 64 */
   readonly caughtUpDepth?: number;
@@ -95,7 +95,7 @@ export function createWriterPriorityControl(options: WriterPriorityControlOption
       logger.info({ tid, nice: options.nice }, "audit writer thread under SCHED_IDLE (AUDIT_WRITER_SCHED=auto): raised to AUDIT_WRITER_NICE whenever it falls behind");
       const governor = createWriterPriorityGovernor({
         stallMs,
-        holdMs: options.holdMs ?? 10_000,
+        holdMs: options.holdMs ?? 2_000,
         caughtUpDepth: options.caughtUpDepth ?? 64,
       });
       // At least twice per stall time (a stall is noticed by 1.5 × stallMs after the last progress), and often
