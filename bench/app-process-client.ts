@@ -16,10 +16,19 @@ export interface AppProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * BENCH_APP_NODE_ARGS: Node options for the app process only, space-separated, e.g. "--cpu-prof
+ * --cpu-prof-dir=/tmp/prof" (each app writes a profile of its main thread when it stops). Node refuses those in
+ * NODE_OPTIONS, and there they would profile h2load's driver too.
+ */
+function appNodeArgs(): string[] {
+  return (process.env.BENCH_APP_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
+}
+
 /** Starts the service in a child process (app-process.ts) with `env` as its environment variables. */
 export async function startAppProcess(env: Record<string, string>, options: { decisionAudit?: boolean } = {}): Promise<AppProcess> {
   const child = fork(fileURLToPath(new URL("./app-process.ts", import.meta.url)), [], {
-    execArgv: ["--import", "tsx"],
+    execArgv: ["--import", "tsx", ...appNodeArgs()],
     env: { ...process.env, BENCH_APP_ENV: JSON.stringify(env), BENCH_APP_DECISION_AUDIT: options.decisionAudit === false ? "off" : "on" },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
