@@ -128,8 +128,9 @@ export interface AuditConfig {
    * thread (a decision's, a local client's) onto a busy core; where other work keeps every core busy, the writer
    * falls behind and decisions are shed sooner than at a nice value. "auto" runs it under SCHED_IDLE while it keeps
    * up and raises it to AUDIT_WRITER_NICE while records wait (1 s, or AUDIT_FLUSH_MS + 100 ms, with none written;
-   * or a flush or the shutdown waiting), where the process may raise it (CAP_SYS_NICE, or a RLIMIT_NICE allowing
-   * the nice value); elsewhere "auto" is "normal". "normal": AUDIT_WRITER_NICE only. @default "auto"
+   * a tenth of AUDIT_QUEUE_MAX waiting; or a flush or the shutdown waiting), where the process may raise it
+   * (CAP_SYS_NICE, or a RLIMIT_NICE allowing the nice value); elsewhere "auto" is "normal". "normal":
+   * AUDIT_WRITER_NICE only. @default "auto"
    */
   readonly writerSched: "normal" | "idle" | "auto";
 }

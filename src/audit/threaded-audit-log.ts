@@ -33,7 +33,7 @@ export interface ThreadedAuditLogOptions {
    */
   readonly threadSched?: "normal" | "idle" | "auto";
   /** AUDIT_WRITER_SCHED=auto's timing (writer-priority-control.ts); tests shorten it. */
-  readonly priorityControl?: { readonly stallMs?: number; readonly holdMs?: number; readonly caughtUpDepth?: number };
+  readonly priorityControl?: { readonly stallMs?: number; readonly holdMs?: number; readonly caughtUpDepth?: number; readonly behindDepth?: number };
   /** How often the live stream polls the chain while someone listens. @default 250 */
   readonly streamPollMs?: number;
 }
@@ -80,6 +80,10 @@ export function createThreadedAuditLog(options: ThreadedAuditLogOptions): Thread
     // may hold the writer off for a moment: it catches up in the next gap. A second without a record written is
     // starvation, not a burst (raised any sooner, the writer ran at its nice value for much of a busy host's time).
     stallMs: Math.max(settings.flushIntervalMs + 100, 1_000),
+    // Under SCHED_IDLE the writer still gets a sliver of a busy host's CPU: enough to write now and then, so that
+    // it never stalls, and too little to keep up. A tenth of the bound waiting raises it long before decisions
+    // would be shed.
+    behindDepth: Math.floor(settings.queueMax / 10),
     ...options.priorityControl,
   });
 

@@ -20,6 +20,8 @@ export interface WriterPriorityControlOptions {
   readonly holdMs?: number;
   /** @default 64 */
   readonly caughtUpDepth?: number;
+  /** Records waiting that raise the writer even while it writes some. @default 10,000 */
+  readonly behindDepth?: number;
 }
 
 /** The decision thread's side of AUDIT_WRITER_SCHED=auto: watches the ring and moves the writer between policies. */
@@ -93,10 +95,12 @@ export function createWriterPriorityControl(options: WriterPriorityControlOption
     govern(tid) {
       release();
       logger.info({ tid, nice: options.nice }, "audit writer thread under SCHED_IDLE (AUDIT_WRITER_SCHED=auto): raised to AUDIT_WRITER_NICE whenever it falls behind");
+      const caughtUpDepth = options.caughtUpDepth ?? 64;
       const governor = createWriterPriorityGovernor({
         stallMs,
         holdMs: options.holdMs ?? 2_000,
-        caughtUpDepth: options.caughtUpDepth ?? 64,
+        caughtUpDepth,
+        behindDepth: Math.max(caughtUpDepth + 1, options.behindDepth ?? 10_000),
       });
       // At least twice per stall time (a stall is noticed by 1.5 × stallMs after the last progress), and often
       // enough that a raised writer is lowered soon after it may be.

@@ -2,8 +2,10 @@
  * When the audit writer thread runs under SCHED_IDLE (AUDIT_WRITER_SCHED=auto), it only gets a core nothing else
  * wants. That keeps it off the decision thread's way, but on a host whose cores are all busy it would get almost
  * no CPU: records would pile up until decisions are shed. The governor watches the ring and says when to raise the
- * writer to normal scheduling (records waiting and none made durable for `stallMs`, or someone waiting for the
- * writer: a flush, the shutdown) and when to lower it again (raised for at least the hold time and caught up). A
+ * writer to normal scheduling (records waiting and none made durable for `stallMs`; `behindDepth` records waiting
+ * however many it writes, since a SCHED_IDLE thread on a busy host still gets a sliver of a core, enough to write
+ * now and then but not to keep up; or someone waiting for the writer: a flush, the shutdown) and when to lower it
+ * again (raised for at least the hold time and caught up). A
  * writer that starves again soon after it was lowered is held raised twice as long each time (up to 32 × `holdMs`),
  * so that a host busy for good does not see it flap between the policies every few seconds.
  *
@@ -27,6 +29,8 @@ export interface WriterPriorityGovernorOptions {
   readonly holdMs: number;
   /** At most this many records waiting counts as caught up. */
   readonly caughtUpDepth: number;
+  /** This many records waiting raise the writer even while it writes some (more than caughtUpDepth). */
+  readonly behindDepth: number;
 }
 
 export interface WriterPriorityGovernor {
@@ -68,10 +72,12 @@ export function createWriterPriorityGovernor(options: WriterPriorityGovernorOpti
       lastDurable = durableRecords;
       if (pending !== undefined) return undefined;
       const waited = now - progressAt;
-      if (priority === "idle" && depth > 0 && waited >= options.stallMs) {
+      const stalled = depth > 0 && waited >= options.stallMs;
+      if (priority === "idle" && (stalled || depth >= options.behindDepth)) {
         // Starved again within two holds of being lowered: the host is busy for longer than the last hold.
         hold = loweredAt !== undefined && now - loweredAt < 2 * hold ? Math.min(2 * hold, MAX_HOLD_FACTOR * options.holdMs) : options.holdMs;
-        return propose({ to: "normal", cause: "stalled", reason: `${depth} records waited ${Math.round(waited)} ms with none written` });
+        const reason = stalled ? `${depth} records waited ${Math.round(waited)} ms with none written` : `${depth} records waiting: falling behind`;
+        return propose({ to: "normal", cause: "stalled", reason });
       }
       if (priority === "normal" && now - raisedAt >= hold && depth <= options.caughtUpDepth) {
         return propose({ to: "idle", cause: "caught-up", reason: `${depth} records waiting after ${Math.round(now - raisedAt)} ms raised` });
