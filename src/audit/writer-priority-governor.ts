@@ -1,13 +1,13 @@
 /**
  * When the audit writer thread runs under SCHED_IDLE (AUDIT_WRITER_SCHED=auto), it only gets a core nothing else
- * wants. That keeps it off the decision thread's way, but on a host whose cores are all busy it would get almost
- * no CPU: records would pile up until decisions are shed. The governor watches the ring and says when to raise the
+ * wants. That keeps it off the decision thread's way, but on a host whose cores are all busy it would get almost no
+ * CPU: records would pile up until decisions are shed. The governor watches the ring and says when to raise the
  * writer to normal scheduling (records waiting and none made durable for `stallMs`; `behindDepth` records waiting
  * however many it writes, since a SCHED_IDLE thread on a busy host still gets a sliver of a core, enough to write
  * now and then but not to keep up; or someone waiting for the writer: a flush, the shutdown) and when to lower it
- * again (raised for at least the hold time and caught up). A
- * writer that starves again soon after it was lowered is held raised twice as long each time (up to 32 × `holdMs`),
- * so that a host busy for good does not see it flap between the policies every few seconds.
+ * again (raised for at least the hold time and caught up). A writer that starves again soon after it was lowered is
+ * held raised twice as long each time (up to 32 × `holdMs`), so that a host busy for good does not see it flap
+ * between the policies every few seconds.
  *
  * Pure: the caller feeds it the time and the ring's counters, applies the changes it returns, and reports back.
  */
