@@ -237,6 +237,16 @@ describe("threaded audit log (writer in a worker thread, SQLite)", () => {
 
   describe.runIf(process.platform === "linux" && mayLeaveIdlePolicy(13) === undefined)("AUDIT_WRITER_SCHED=auto (this process may raise a thread again)", () => {
     const busy: ChildProcess[] = [];
+    /** Every core busy, and every loop running: a loop that has not started yet would leave the writer a core. */
+    const busyEveryCore = async () => {
+      const looping: Promise<unknown>[] = [];
+      for (let i = 0; i <= availableParallelism(); i++) {
+        const child = spawn(process.execPath, ["-e", "process.stdout.write('.'); for (;;) {}"], { stdio: ["ignore", "pipe", "ignore"] });
+        busy.push(child);
+        looping.push(once(child.stdout!, "data"));
+      }
+      await Promise.all(looping);
+    };
     afterEach(async () => {
       await Promise.all(busy.splice(0).map((child) => new Promise((exited) => (child.once("exit", exited), child.kill("SIGKILL")))));
     });
@@ -267,14 +277,7 @@ describe("threaded audit log (writer in a worker thread, SQLite)", () => {
       const { log, loggedLine, counted, lines } = await setup({ flushIntervalMs: 20 }, 0, "auto", { stallMs: 50, holdMs: 60_000 });
       // Its database connection is opened at the nice value first: that alone would be a stall on a busy host.
       await loggedLine(/under SCHED_IDLE \(AUDIT_WRITER_SCHED=auto\)/);
-      // Every core busy before the records come: a loop that has not started yet leaves the writer a core.
-      const looping: Promise<unknown>[] = [];
-      for (let i = 0; i <= availableParallelism(); i++) {
-        const child = spawn(process.execPath, ["-e", "process.stdout.write('.'); for (;;) {}"], { stdio: ["ignore", "pipe", "ignore"] });
-        busy.push(child);
-        looping.push(once(child.stdout!, "data"));
-      }
-      await Promise.all(looping);
+      await busyEveryCore();
       const starved = loggedLine(/starved under SCHED_IDLE/);
       // A SCHED_IDLE thread still gets a sliver of a busy core: enough for a few records between two looks of
       // the governor, not for a tenth of the ring's bound (100 here) or for all of these.
@@ -289,6 +292,19 @@ describe("threaded audit log (writer in a worker thread, SQLite)", () => {
       expect(await threadPolicies()).not.toContain(SCHED_IDLE);
       await log.flush();
       expect(counted.written).toBe(300);
+    });
+
+    it("raises a writer that writes but falls behind once a tenth of AUDIT_QUEUE_MAX waits, before any stall", async () => {
+      // No stall within the test: only the depth can raise it (a tenth of the bound of 1,000, from the settings).
+      const { log, loggedLine, lines } = await setup({ flushIntervalMs: 20 }, 0, "auto", { stallMs: 600_000, holdMs: 60_000 });
+      await loggedLine(/under SCHED_IDLE \(AUDIT_WRITER_SCHED=auto\)/);
+      await busyEveryCore();
+      const starved = loggedLine(/starved under SCHED_IDLE/);
+      for (let i = 0; i < 300; i++) log.record(decision(i));
+      await starved;
+      expect(lines.find((line) => /starved/.test(line.msg))).toMatchObject({ level: "warn", obj: { reason: expect.stringMatching(/^\d+ records waiting: falling behind$/) } });
+      expect(log.writerPriority).toBe("normal");
+      await log.flush();
     });
   });
 
