@@ -20,8 +20,8 @@ export interface WriterPriorityControlOptions {
   readonly holdMs?: number;
   /** @default 64 */
   readonly caughtUpDepth?: number;
-  /** Records waiting that raise the writer even while it writes some. @default 10,000 */
-  readonly behindDepth?: number;
+  /** Records waiting that raise the writer even while it writes some (the caller derives it from the queue bound). */
+  readonly behindDepth: number;
 }
 
 /** The decision thread's side of AUDIT_WRITER_SCHED=auto: watches the ring and moves the writer between policies. */
@@ -100,7 +100,8 @@ export function createWriterPriorityControl(options: WriterPriorityControlOption
         stallMs,
         holdMs: options.holdMs ?? 2_000,
         caughtUpDepth,
-        behindDepth: Math.max(caughtUpDepth + 1, options.behindDepth ?? 10_000),
+        // Not at or below the caught-up depth, where a writer would be raised as soon as it was lowered.
+        behindDepth: Math.max(caughtUpDepth + 1, options.behindDepth),
       });
       // At least twice per stall time (a stall is noticed by 1.5 × stallMs after the last progress), and often
       // enough that a raised writer is lowered soon after it may be.
