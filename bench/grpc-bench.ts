@@ -31,7 +31,7 @@ import { median } from "./stats.js";
 
 export const RESOLVE_PATH = "/residency.v1.ResidencyService/ResolveAccess";
 export const CHECK_PATH = "/grpc.health.v1.Health/Check";
-const GRPC_HEADERS = ["content-type: application/grpc", "te: trailers"] as const;
+export const GRPC_HEADERS = ["content-type: application/grpc", "te: trailers"] as const;
 const TENANT_ID = "bench-edu";
 
 /** The ResolveAccess the benches send: allowed (learner student-42, READ, requested us-west) under the bench policy. */
@@ -62,6 +62,14 @@ export interface Level {
   /** h2load -m: concurrent streams per connection. */
   readonly streams: number;
 }
+
+/** 1, 16 and 64 requests in flight; -c 1 -m 64 is the sidecar case (one HTTP/2 connection). */
+export const BENCH_LEVELS: readonly Level[] = [
+  { clients: 1, streams: 1 },
+  { clients: 1, streams: 16 },
+  { clients: 4, streams: 16 },
+  { clients: 1, streams: 64 },
+];
 
 export interface GrpcBenchOptions {
   readonly levels: readonly Level[];

@@ -11,20 +11,13 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { useNodeTextEncoding } from "../src/api/node-text-encoding.js";
 import { HOT_SET, runDecideBench, type DecideBenchResult } from "./decide-bench.js";
-import { abortGrpcBench, runGrpcBench, type GrpcBenchResult, type Level, type ListenerResult } from "./grpc-bench.js";
+import { abortGrpcBench, BENCH_LEVELS, runGrpcBench, type GrpcBenchResult, type ListenerResult } from "./grpc-bench.js";
 import { h2loadVersion, killH2load } from "./h2load.js";
 import { describeMachine, loadAverageNow, machineInfo } from "./machine.js";
 import { formatInt, formatNs, formatPercent, textTable, type LatencySummary } from "./stats.js";
 
 const DECIDE_P99_TARGET_NS = 2_000;
 const RATIO_TARGET = 0.85;
-/** 1, 16 and 64 requests in flight; -c 1 -m 64 is the sidecar case (one HTTP/2 connection). */
-const LEVELS: readonly Level[] = [
-  { clients: 1, streams: 1 },
-  { clients: 1, streams: 16 },
-  { clients: 4, streams: 16 },
-  { clients: 1, streams: 64 },
-];
 
 const here = dirname(fileURLToPath(import.meta.url));
 const log = (line = ""): void => void process.stdout.write(`${line}\n`);
@@ -83,7 +76,7 @@ async function main(): Promise<void> {
         `${version}; each run: an unmeasured h2load -D ${warmUpS} warm-up, then -t 1 -D ${durationS} on new connections; ` +
           `${rounds} rounds of ResolveAccess and Check alternating (ABBA); figures are the medians`,
       );
-      grpcResult = await runGrpcBench({ levels: LEVELS, rounds, durationS, warmUpS, log: (line) => log(`  ${line}`) });
+      grpcResult = await runGrpcBench({ levels: BENCH_LEVELS, rounds, durationS, warmUpS, log: (line) => log(`  ${line}`) });
       printGrpc(grpcResult);
     }
   }
