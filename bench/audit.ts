@@ -35,6 +35,7 @@ import type { AuditStore } from "../src/store/audit-store.js";
 import { createPostgresPolicyStore } from "../src/store/postgres/postgres-policy-store.js";
 import { openSqliteAuditAppender } from "../src/store/sqlite/sqlite-audit-appender.js";
 import { createSqlitePolicyStore, sqliteFilePath } from "../src/store/sqlite/sqlite-policy-store.js";
+import { envInt } from "./env-int.js";
 import { describeMachine, loadAverageNow, machineInfo } from "./machine.js";
 import { buildPopulation } from "./population.js";
 import { benchAppSettings } from "./grpc-bench.js";
@@ -49,14 +50,6 @@ const noMetrics = {
   countAuditEntriesWritten: () => {},
   countAuditShed: () => {},
 };
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name}="${raw}": must be a positive whole number`);
-  return value;
-}
 
 /** What one decision call needs: the engine's request, the proto request and a call context (request id, principal). */
 interface Call {

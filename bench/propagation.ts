@@ -18,6 +18,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AdminService } from "../gen/residency/v1/admin_service_pb.js";
 import { ResidencyService } from "../gen/residency/v1/residency_service_pb.js";
 import { mintToken } from "../src/auth/mint-token.js";
+import { envInt } from "./env-int.js";
 import { describeMachine, machineInfo } from "./machine.js";
 import { BENCH_REDIS_URL, benchChannel, createBenchDatabase, startReplica, type Replica } from "./replica-cluster.js";
 import { snapshotVersionPoller } from "./snapshot-version-poller.js";
@@ -27,18 +28,10 @@ const TARGET_P99_MS = 25;
 const here = dirname(fileURLToPath(import.meta.url));
 const log = (line = ""): void => void process.stdout.write(`${line}\n`);
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name}="${raw}": must be a whole number`);
-  return value;
-}
-
 async function main(): Promise<void> {
-  const writes = envInt("BENCH_WRITES", 300);
-  const gapMs = envInt("BENCH_WRITE_GAP_MS", 20);
-  const pollGapMs = envInt("BENCH_POLL_GAP_MS", 1);
+  const writes = envInt("BENCH_WRITES", 300, 0);
+  const gapMs = envInt("BENCH_WRITE_GAP_MS", 20, 0);
+  const pollGapMs = envInt("BENCH_POLL_GAP_MS", 1, 0);
   const pollListener = process.env.BENCH_POLL_LISTENER ?? "grpc";
   if (pollListener !== "grpc" && pollListener !== "connect") throw new Error(`BENCH_POLL_LISTENER="${pollListener}": grpc or connect`);
   const poller = process.env.BENCH_POLLER ?? "raw";

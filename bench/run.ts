@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { useNodeTextEncoding } from "../src/api/node-text-encoding.js";
 import { HOT_SET, runDecideBench, type DecideBenchResult } from "./decide-bench.js";
+import { envInt } from "./env-int.js";
 import { abortGrpcBench, BENCH_LEVELS, runGrpcBench, type GrpcBenchResult, type ListenerResult } from "./grpc-bench.js";
 import { h2loadVersion, killH2load } from "./h2load.js";
 import { describeMachine, loadAverageNow, machineInfo } from "./machine.js";
@@ -21,14 +22,6 @@ const RATIO_TARGET = 0.85;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const log = (line = ""): void => void process.stdout.write(`${line}\n`);
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name}="${raw}": must be a positive whole number`);
-  return value;
-}
 
 async function main(): Promise<void> {
   // The server's UTF-8 codec for protobuf-es (createApp does the same), so part 1b measures what it runs.

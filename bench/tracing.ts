@@ -27,19 +27,12 @@ import { ComplianceFramework, DataClassification, Operation } from "../gen/resid
 import { loadConfig } from "../src/config.js";
 import { createApp, type App } from "../src/server.js";
 import { BENCH_SECRET_KEY, benchTokens } from "./auth.js";
+import { envInt } from "./env-int.js";
 import { describeMachine, loadAverageNow, machineInfo } from "./machine.js";
 import { formatInt, formatNs, median, textTable } from "./stats.js";
 
 const TENANT_ID = "bench-edu";
 const log = (line = ""): void => void process.stdout.write(`${line}\n`);
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name}="${raw}": must be a positive whole number`);
-  return value;
-}
 
 function bearer(token: string | undefined): Interceptor[] {
   if (token === undefined) return [];

@@ -11,6 +11,7 @@ import { HealthCheckRequestSchema, HealthCheckResponse_ServingStatus, HealthChec
 import { ResolveAccessRequestSchema, ResolveAccessResponseSchema } from "../gen/residency/v1/residency_service_pb.js";
 import { ReasonCode } from "../gen/residency/v1/reason_pb.js";
 import { ComplianceFramework } from "../gen/residency/v1/types_pb.js";
+import { envInt } from "./env-int.js";
 import { BENCH_LEVELS, benchResolveRequest, CHECK_PATH, GRPC_HEADERS, RESOLVE_PATH } from "./grpc-bench.js";
 import { grpcFrame } from "./grpc-frames.js";
 import { h2loadVersion, killH2load, runH2load, type H2loadResult } from "./h2load.js";
@@ -19,9 +20,9 @@ import { median, textTable } from "./stats.js";
 
 /** The size of the service's answer to the bench's ResolveAccess (`npm run bench` prints it: body bytes − 5). */
 const RESOLVE_ANSWER_BYTES = 437;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const DURATION_S = Number(process.env.BENCH_H2LOAD_SECONDS ?? 3);
-const WARMUP_S = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
+const ROUNDS = envInt("BENCH_ROUNDS", 5);
+const DURATION_S = envInt("BENCH_H2LOAD_SECONDS", 3);
+const WARMUP_S = envInt("BENCH_WARMUP_SECONDS", 1);
 
 /** A ResolveAccessResponse shaped like the service's allowed answer, its last message padded to the real size. */
 function resolveAnswer(): Uint8Array {
