@@ -15,6 +15,7 @@ import type { Decision, DecisionRequest } from "../src/domain/decision.js";
 import { DEFAULT_REGIONS } from "../src/domain/default-region-catalog.js";
 import type { FieldViolation } from "../src/domain/errors.js";
 import { buildSnapshot, type Snapshot } from "../src/snapshot/snapshot.js";
+import { measureMemoryLatency, type MemoryLatency } from "./memory-latency.js";
 import { buildPopulation } from "./population.js";
 import { hrtimeOverhead, median, summarize, type LatencySummary } from "./stats.js";
 
@@ -57,6 +58,8 @@ export interface DecideBenchResult {
     readonly outcomes: Readonly<Record<string, number>>;
   };
   readonly timerOverhead: LatencySummary;
+  /** The machine's cost of one dependent load from main memory, what the random mix's calls are chains of. */
+  readonly memoryLatency: MemoryLatency;
   readonly throughput: {
     readonly roundsPerSec: readonly number[];
     readonly medianPerSec: number;
@@ -190,6 +193,8 @@ export async function runDecideBench(options: DecideBenchOptions): Promise<Decid
   const deniedSamples = samples.filter((_, s) => kinds[s] === 0);
 
   const edge = runEdge(snapshot, requests, options, now);
+  // Last: its 256 MB chase evicts every cache the passes above would have read from.
+  const memoryLatency = measureMemoryLatency();
 
   return {
     population: {
@@ -204,6 +209,7 @@ export async function runDecideBench(options: DecideBenchOptions): Promise<Decid
       outcomes,
     },
     timerOverhead,
+    memoryLatency,
     throughput: { roundsPerSec, medianPerSec: median(roundsPerSec), bestPerSec: Math.max(...roundsPerSec), cpuShare },
     latency: {
       all: summarize(samples),
