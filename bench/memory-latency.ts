@@ -2,7 +2,7 @@
 // over a large snapshot meets it: each address depends on the value loaded before (a pointer chase), so the
 // CPU can neither prefetch it nor overlap it with the next. decide()'s random-mix latency is a chain of such
 // loads (request, tenant map, policy, plan memo, …); the figure lets its p99 be read against the machine:
-// the same code measured 2.0–2.5 µs p99 on one VM and 5.2–5.7 µs on another, whose loads were slower.
+// the same code measured 2.0–2.5 µs p99 on one VM and 4.6–5.7 µs on another, whose loads were slower.
 import { seededRandom } from "./stats.js";
 
 export interface MemoryLatency {

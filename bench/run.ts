@@ -136,7 +136,7 @@ function printDecide(r: DecideBenchResult): void {
   log(
     `  this machine's memory: one dependent load from a random place in ${r.memoryLatency.spanBytes / 2 ** 20} MB takes ` +
       `${formatNs(load)} (pointer chase, bench/memory-latency.ts); the mix's p50 is the time of ${(r.latency.all.p50 / load).toFixed(1)} such loads, ` +
-      `its p99 of ${(p99 / load).toFixed(1)}: over 40,000 policies a decision is a chain of cache misses, so its p99 follows this figure`,
+      `its p99 of ${(p99 / load).toFixed(1)}: over ${formatInt(r.population.policies)} policies a decision is a chain of cache misses, so its p99 follows this figure`,
   );
   log();
   log("== 1b. The API edge without the network: where a ResolveAccess spends its time ==");
